@@ -1,0 +1,1 @@
+"""interlace benchmark harness (``python -m bench``); see bench/README.md."""

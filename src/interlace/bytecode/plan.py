@@ -1,0 +1,198 @@
+"""The instrumentation plan of one code object: what the hook does at each instruction.
+
+Built once per (code object, model) and indexed by ``offset >> 1``, so the per-instruction
+path is a list lookup.  ``None`` means "touches only locals and the stack": the monitoring
+back-end returns ``DISABLE`` there and never sees that instruction again.
+"""
+
+from __future__ import annotations
+
+import dis
+import types
+from dataclasses import dataclass, field
+from typing import Optional
+
+from ..models import Model
+from . import opsets
+from .opsets import PY
+from .symbolic import UNKNOWN, Call, Expr, Global, MethodRef, call_parts, simulate
+
+#: Iterables whose iterator no other thread can see (``for i in range(n)``).
+_LOCAL_ITERABLES = frozenset({"range", "enumerate", "zip", "reversed"})
+
+
+@dataclass(frozen=True)
+class Step:
+    """What one instruction does that another thread could observe."""
+
+    opname: str
+    offset: int
+    line: int
+    #: ``global``, ``cell``, ``attr``, ``item``, ``slice``, ``contains``, ``call``,
+    #: ``inplace``, ``iter`` or ``None`` when the instruction is only a switch site.
+    kind: Optional[str]
+    write: bool
+    #: Global, cell or attribute name.
+    name: Optional[str]
+    #: Symbolic operands: the receiver first (object, container, callee), then the key or
+    #: the call's positional arguments.
+    operands: tuple[Expr, ...] = field(default=())
+    #: A thread switch may happen just before this instruction.
+    switch: bool = False
+    #: A switch becomes possible after this instruction if the callee turns out to be C code
+    #: (``gil`` model: CPython checks its eval breaker after calls into C).
+    switch_after_c_call: bool = False
+
+
+def build_plan(code: types.CodeType, model: Model, record: bool) -> list[Optional[Step]]:
+    """Return the per-offset plan; accesses that are not switch sites are kept only if ``record``."""
+    instructions = [i for i in dis.get_instructions(code) if i.opname != "CACHE"]
+    size = (max((i.offset for i in instructions), default=0) >> 1) + 1
+    plan: list[Optional[Step]] = [None] * size
+    dirty_before = _dirty_39(code, instructions) if model is Model.GIL_39 else {}
+    line = code.co_firstlineno
+    iterable: Expr = UNKNOWN
+    for index, (instr, stack) in enumerate(simulate(instructions)):
+        if instr.starts_line:
+            line = _line_of(instr, line)
+        if instr.opname == "GET_ITER":
+            iterable = stack.peek(1)  # FOR_ITER starts a block, so remember it here
+        kind, write, name, operands = _access(instr, stack, iterable)
+        switch = after = False
+        if model is Model.FREE_THREADED:
+            switch = kind is not None
+        elif model is Model.GIL_39:
+            switch = kind is not None and dirty_before.get(instr.offset, True)
+        else:
+            switch = _gil_site_before(instr, index)
+            after = kind == "call" and not _skips_check(operands)
+        if switch or after or (record and kind is not None):
+            plan[instr.offset >> 1] = Step(instr.opname, instr.offset, line, kind, write, name,
+                                           operands, switch, after)
+    return plan
+
+
+def _line_of(instr: dis.Instruction, previous: int) -> int:
+    if PY >= (3, 13):
+        return instr.line_number if instr.line_number is not None else previous
+    return instr.starts_line if isinstance(instr.starts_line, int) else previous
+
+
+def _access(instr: dis.Instruction, stack, iterable: Expr = UNKNOWN,
+            ) -> tuple[Optional[str], bool, Optional[str], tuple]:
+    op, name = instr.opname, instr.argval
+    if op in opsets.GLOBAL_READS or op in opsets.GLOBAL_WRITES:
+        return "global", op in opsets.GLOBAL_WRITES, name, ()
+    if op in opsets.CELL_READS or op in opsets.CELL_WRITES:
+        return "cell", op in opsets.CELL_WRITES, name, ()
+    if op == "LOAD_ATTR":
+        if PY >= (3, 12) and (instr.arg or 0) & 1:
+            return None, False, None, ()  # a method load: the call is the access
+        return "attr", False, name, (stack.peek(1),)
+    if op in opsets.ATTR_WRITES:
+        return "attr", True, name, (stack.peek(1),)
+    if op in opsets.ITEM_READS or op == "DELETE_SUBSCR":
+        return "item", op != "BINARY_SUBSCR", None, (stack.peek(2), stack.peek(1))
+    if op == "STORE_SUBSCR":
+        return "item", True, None, (stack.peek(2), stack.peek(1))
+    if op in opsets.SLICE_READS:
+        return "slice", False, None, (stack.peek(3),)
+    if op in opsets.SLICE_WRITES:
+        return "slice", True, None, (stack.peek(3),)
+    if op == "CONTAINS_OP":
+        return "contains", False, None, (stack.peek(1), stack.peek(2))
+    if op in opsets.CALLS:
+        callee, args = call_parts(instr, stack)
+        return "call", False, None, (callee, *args)
+    if op in opsets.INPLACE_OPS or (op == "BINARY_OP" and "=" in str(instr.argrepr)):
+        return "inplace", True, None, (stack.peek(2),)
+    if op == "FOR_ITER":
+        if isinstance(iterable, Call) and isinstance(iterable.func, Global) \
+                and iterable.func.name in _LOCAL_ITERABLES:
+            return None, False, None, ()
+        return "iter", False, None, (iterable,)
+    return None, False, None, ()
+
+
+def _gil_site_before(instr: dis.Instruction, index: int) -> bool:
+    """CPython 3.10-3.13 eval-breaker sites, moved to the nearest equivalent instruction start."""
+    op = instr.opname
+    if op == "RESUME":
+        return (instr.arg or 0) < 2  # function start or after ``yield``, not ``await``
+    if op in opsets.BACK_EDGES:
+        return True
+    if PY < (3, 11):
+        return index == 0 or op in opsets.JUMPS_310
+    return False
+
+
+def _skips_check(operands: tuple) -> bool:
+    """Specialised calls that never check the eval breaker (``len(x)``, ``l.append(x)``)."""
+    callee = operands[0] if operands else UNKNOWN
+    if isinstance(callee, Global):
+        return callee.name in opsets.NO_CHECK_CALLEES
+    if isinstance(callee, MethodRef):
+        return callee.name == "append"
+    return False
+
+
+def _dirty_39(code: types.CodeType, instructions: list[dis.Instruction]) -> dict[int, bool]:
+    """For 3.9 emulation: has a non-"fast" instruction run since the previous access?
+
+    A forward data-flow over basic blocks (OR at merges); frame entry and exception handlers
+    start dirty because 3.9 checks the eval breaker there.
+    """
+    if not instructions:
+        return {}
+    by_offset = {i.offset: n for n, i in enumerate(instructions)}
+    handlers = _handler_offsets(code)
+    starts = sorted({0} | {i.offset for i in instructions if i.is_jump_target} | handlers |
+                    {instructions[n + 1].offset for n, i in enumerate(instructions[:-1])
+                     if opsets.is_jump(i.opname) or i.opname.startswith(("RETURN", "RAISE", "RERAISE"))})
+    dirty_in = {s: (s == 0 or s in handlers) for s in starts}
+    result: dict[int, bool] = {}
+    changed = True
+    while changed:
+        changed = False
+        for b, start in enumerate(starts):
+            end = starts[b + 1] if b + 1 < len(starts) else None
+            dirty = dirty_in[start]
+            n = by_offset[start]
+            while n < len(instructions) and (end is None or instructions[n].offset < end):
+                instr = instructions[n]
+                kind = _access_kind_only(instr)
+                if kind:
+                    result[instr.offset] = dirty
+                    dirty = instr.opname not in opsets.FAST_39
+                elif instr.opname not in opsets.FAST_39:
+                    dirty = True
+                n += 1
+            last = instructions[n - 1]
+            successors = []
+            if end is not None and not _ends_flow(last.opname):
+                successors.append(end)
+            if opsets.is_jump(last.opname) and isinstance(last.argval, int):
+                successors.append(last.argval)
+            for succ in successors:
+                if succ in dirty_in and dirty and not dirty_in[succ]:
+                    dirty_in[succ] = True
+                    changed = True
+    return result
+
+
+def _access_kind_only(instr: dis.Instruction) -> bool:
+    from .symbolic import SymbolicStack
+    return _access(instr, SymbolicStack())[0] is not None
+
+
+def _ends_flow(opname: str) -> bool:
+    return opname.startswith(("RETURN", "RAISE", "RERAISE")) or opname in (
+        "JUMP_FORWARD", "JUMP_BACKWARD", "JUMP_ABSOLUTE", "JUMP", "JUMP_NO_INTERRUPT",
+        "JUMP_BACKWARD_NO_INTERRUPT")
+
+
+def _handler_offsets(code: types.CodeType) -> set[int]:
+    parse = getattr(dis, "_parse_exception_table", None)
+    if parse is None:
+        return set()
+    return {entry.target for entry in parse(code)}

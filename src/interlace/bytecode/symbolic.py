@@ -1,0 +1,251 @@
+"""Which expression produced each stack operand: a tiny symbolic stack per basic block.
+
+Hooks see an instruction before it runs but not the value stack.  To name the object of
+``obj.attr = v`` or the key of ``d[k]``, we simulate the stack symbolically once per code
+object: operands built from locals, globals, cells, constants, attribute loads and subscripts
+are kept as small expression trees that the runtime can re-evaluate from the frame, without
+side effects.  Anything else becomes :data:`UNKNOWN`, which only makes a trace less specific.
+"""
+
+from __future__ import annotations
+
+import dis
+from dataclasses import dataclass
+from typing import Any, Iterator, Union
+
+from .opsets import PY
+
+
+@dataclass(frozen=True)
+class Local:
+    name: str
+
+
+@dataclass(frozen=True)
+class Global:
+    name: str
+
+
+@dataclass(frozen=True)
+class Cell:
+    name: str
+
+
+@dataclass(frozen=True)
+class Const:
+    value: Any
+
+
+@dataclass(frozen=True)
+class Attr:
+    base: "Expr"
+    name: str
+
+
+@dataclass(frozen=True)
+class Item:
+    base: "Expr"
+    key: "Expr"
+
+
+@dataclass(frozen=True)
+class MethodRef:
+    """A bound-method load (``LOAD_METHOD`` / ``LOAD_ATTR`` with the method flag)."""
+
+    base: "Expr"
+    name: str
+
+
+@dataclass(frozen=True)
+class Call:
+    """The result of calling ``func``; kept so ``for x in range(n)`` is known to be local."""
+
+    func: "Expr"
+
+
+class _Marker:
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __repr__(self) -> str:
+        return self._name
+
+
+UNKNOWN: Any = _Marker("UNKNOWN")
+NULL: Any = _Marker("NULL")
+
+Expr = Union[Local, Global, Cell, Const, Attr, Item, MethodRef, Call, _Marker]
+
+_RESET_AFTER = frozenset({"RETURN_VALUE", "RETURN_CONST", "RAISE_VARARGS", "RERAISE",
+                          "JUMP_FORWARD", "JUMP_BACKWARD", "JUMP_ABSOLUTE", "JUMP",
+                          "JUMP_NO_INTERRUPT", "JUMP_BACKWARD_NO_INTERRUPT"})
+_BUILD_N = frozenset({"BUILD_LIST", "BUILD_TUPLE", "BUILD_SET", "BUILD_MAP", "BUILD_STRING",
+                      "BUILD_SLICE", "BUILD_CONST_KEY_MAP"})
+_POP2_PUSH1 = frozenset({"BINARY_OP", "COMPARE_OP", "IS_OP", "CONTAINS_OP"})
+
+
+class SymbolicStack:
+    """A stack whose unknown bottom pops as :data:`UNKNOWN` (block entry depth is not tracked)."""
+
+    def __init__(self) -> None:
+        self.items: list[Expr] = []
+
+    def pop(self, n: int = 1) -> list[Expr]:
+        out = []
+        for _ in range(n):
+            out.append(self.items.pop() if self.items else UNKNOWN)
+        out.reverse()
+        return out
+
+    def peek(self, depth: int) -> Expr:
+        """``peek(1)`` is the top of the stack."""
+        return self.items[-depth] if len(self.items) >= depth else UNKNOWN
+
+    def push(self, *exprs: Expr) -> None:
+        self.items.extend(exprs)
+
+    def reset(self) -> None:
+        self.items.clear()
+
+
+def call_pops(instr: dis.Instruction) -> int:
+    """How many stack entries a call instruction consumes (callable and NULL included)."""
+    op, arg = instr.opname, instr.arg or 0
+    if op == "CALL_FUNCTION":
+        return arg + 1
+    if op in ("CALL_FUNCTION_KW", "CALL_METHOD"):
+        return arg + 2
+    if op == "CALL_FUNCTION_EX":
+        return (arg & 1) + (2 if PY <= (3, 10) else 3)
+    if op == "CALL_KW":
+        return arg + 3
+    return arg + 2  # CALL, 3.11+
+
+
+def call_parts(instr: dis.Instruction, stack: SymbolicStack) -> tuple[Expr, tuple[Expr, ...]]:
+    """The callee expression and positional argument expressions of a call, before it runs.
+
+    A method call's callee is its :class:`MethodRef`, whose ``base`` is the receiver.
+    """
+    op, arg = instr.opname, instr.arg or 0
+    if op == "CALL_FUNCTION_EX":
+        return UNKNOWN, ()
+    entries = [stack.peek(i) for i in range(call_pops(instr), 0, -1)]
+    if op == "CALL_KW":
+        entries = entries[:-1]
+    if op == "CALL_FUNCTION_KW":
+        entries = entries[:-1]
+    if op == "CALL_FUNCTION":
+        return entries[0], tuple(entries[1:])
+    head, args = entries[:2], tuple(entries[2:])
+    for entry in head:
+        if isinstance(entry, MethodRef):
+            return entry, args
+    callee = head[1] if head[0] is NULL else head[0]
+    return callee, args
+
+
+def simulate(instructions: list[dis.Instruction]) -> Iterator[tuple[dis.Instruction, SymbolicStack]]:
+    """Yield each instruction with the symbolic stack as it is just before it runs."""
+    stack = SymbolicStack()
+    for instr in instructions:
+        if instr.is_jump_target:
+            stack.reset()
+        yield instr, stack
+        _step(instr, stack)
+
+
+def _step(instr: dis.Instruction, stack: SymbolicStack) -> None:  # noqa: C901 - one table
+    op, arg, argval = instr.opname, instr.arg or 0, instr.argval
+    if op in ("LOAD_FAST", "LOAD_FAST_CHECK", "LOAD_FAST_AND_CLEAR"):
+        stack.push(Local(argval))
+    elif op == "LOAD_FAST_LOAD_FAST":
+        stack.push(Local(argval[0]), Local(argval[1]))
+    elif op == "STORE_FAST_LOAD_FAST":
+        stack.pop()
+        stack.push(Local(argval[1]))
+    elif op == "STORE_FAST_STORE_FAST":
+        stack.pop(2)
+    elif op == "LOAD_CONST":
+        stack.push(Const(argval))
+    elif op == "LOAD_GLOBAL":
+        if PY >= (3, 13) and arg & 1:
+            stack.push(Global(argval), NULL)
+        elif PY >= (3, 11) and arg & 1:
+            stack.push(NULL, Global(argval))
+        else:
+            stack.push(Global(argval))
+    elif op == "LOAD_NAME":
+        stack.push(Global(argval))
+    elif op in ("LOAD_DEREF", "LOAD_CLASSDEREF"):
+        stack.push(Cell(argval))
+    elif op == "LOAD_ATTR":
+        (base,) = stack.pop()
+        if PY >= (3, 12) and arg & 1:
+            stack.push(MethodRef(base, argval), base)
+        else:
+            stack.push(Attr(base, argval))
+    elif op == "LOAD_METHOD":
+        (base,) = stack.pop()
+        stack.push(MethodRef(base, argval), base)
+    elif op == "BINARY_SUBSCR":
+        base, key = stack.pop(2)
+        stack.push(Item(base, key))
+    elif op == "PUSH_NULL":
+        stack.push(NULL)
+    elif op == "COPY":
+        stack.push(stack.peek(arg))
+    elif op == "DUP_TOP":
+        stack.push(stack.peek(1))
+    elif op == "DUP_TOP_TWO":
+        a, b = stack.peek(2), stack.peek(1)
+        stack.push(a, b)
+    elif op in ("SWAP", "ROT_TWO", "ROT_THREE", "ROT_FOUR", "ROT_N"):
+        _rotate(op, arg, stack)
+    elif op == "POP_TOP":
+        stack.pop()
+    elif op in _POP2_PUSH1 or op.startswith(("BINARY_", "INPLACE_")):
+        stack.pop(2)
+        stack.push(UNKNOWN)
+    elif op.startswith("UNARY_") or op in ("TO_BOOL", "GET_ITER"):
+        (value,) = stack.pop()
+        stack.push(value if op == "GET_ITER" else UNKNOWN)
+    elif op in ("STORE_ATTR", "DELETE_SUBSCR"):
+        stack.pop(2)
+    elif op == "STORE_SUBSCR":
+        stack.pop(3)
+    elif op in ("STORE_FAST", "STORE_GLOBAL", "STORE_NAME", "STORE_DEREF", "DELETE_ATTR"):
+        stack.pop()
+    elif op in ("PRECALL", "KW_NAMES", "NOP", "RESUME", "EXTENDED_ARG", "CACHE", "NOT_TAKEN"):
+        pass
+    elif op.startswith("CALL"):
+        callee, _args = call_parts(instr, stack)
+        stack.pop(call_pops(instr))
+        stack.push(Call(callee))
+    elif op.startswith("POP_JUMP"):
+        stack.pop()
+    elif op == "FOR_ITER":
+        stack.push(UNKNOWN)
+    elif op in _BUILD_N:
+        count = arg * 2 if op == "BUILD_MAP" else arg + 1 if op == "BUILD_CONST_KEY_MAP" else arg
+        stack.pop(count)
+        stack.push(UNKNOWN)
+    elif op in ("LIST_EXTEND", "LIST_APPEND", "SET_ADD", "SET_UPDATE", "DICT_UPDATE", "DICT_MERGE"):
+        stack.pop()
+    else:
+        stack.reset()
+    if op in _RESET_AFTER:
+        stack.reset()
+
+
+def _rotate(op: str, arg: int, stack: SymbolicStack) -> None:
+    depth = {"ROT_TWO": 2, "ROT_THREE": 3, "ROT_FOUR": 4}.get(op, arg)
+    if len(stack.items) < depth:
+        stack.reset()
+        return
+    if op == "SWAP":
+        items = stack.items
+        items[-1], items[-depth] = items[-depth], items[-1]
+    else:  # ROT_*: the top moves down to position ``depth``
+        top = stack.items.pop()
+        stack.items.insert(len(stack.items) - depth + 1, top)

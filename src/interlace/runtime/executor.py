@@ -1,0 +1,184 @@
+"""Running one execution of a script, from a clean state, in a forked child process.
+
+The parent (the search) forks; the child installs the patches and hooks, runs the script as
+``__main__`` under a fresh :class:`Scheduler`, and sends its outcome back through a pipe as a
+plain dict.  A fork per execution gives every execution fresh module state and makes a
+wedged execution killable.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import pickle
+import select
+import signal
+import sys
+import types
+from dataclasses import dataclass, field
+from typing import Optional
+
+from ..models import Model
+
+
+@dataclass(frozen=True)
+class PolicySpec:
+    """How the child makes its choices: ``pct``, ``random`` or ``replay``."""
+
+    name: str
+    seed: int = 0
+    depth: int = 3
+    step_bound: int = 1000
+    deviations: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class ExecutionSpec:
+    script: str
+    argv: tuple[str, ...]
+    model: Model
+    policy: PolicySpec
+    record: bool = False
+    max_steps: int = 100_000
+    include: tuple[str, ...] = ()
+    epoch: float = 0.0
+    #: Wall-clock seconds before the parent kills the execution as hung.
+    wall_timeout: float = 30.0
+    #: Where the program's stdout/stderr go (``None``: discarded).
+    output_path: Optional[str] = None
+    watchdog_threshold: float = 0.25
+
+
+def make_policy(spec: PolicySpec):
+    from .policies import PCTPolicy, RandomPolicy, ReplayPolicy
+    if spec.name == "pct":
+        return PCTPolicy(spec.seed, spec.depth, spec.step_bound)
+    if spec.name == "random":
+        return RandomPolicy(spec.seed)
+    if spec.name == "replay":
+        return ReplayPolicy(spec.deviations)
+    raise ValueError(f"unknown policy {spec.name!r}")
+
+
+def run_execution(spec: ExecutionSpec) -> dict:
+    """Fork, run ``spec`` in the child, and return its outcome dict."""
+    read_fd, write_fd = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # child
+        os.close(read_fd)
+        try:
+            _child(spec, write_fd)
+        finally:
+            os._exit(70)
+    os.close(write_fd)
+    try:
+        data = _read_all(read_fd, spec.wall_timeout)
+    finally:
+        os.close(read_fd)
+    if data is None:
+        _kill(pid)
+        return {"failed": True, "kind": "hang", "summary":
+                f"execution did not finish within {spec.wall_timeout:g} s of wall time "
+                "(blocked outside interlace's control, or too slow)", "details": "",
+                "steps": None, "deviations": list(spec.policy.deviations), "events": None}
+    _, status = os.waitpid(pid, 0)
+    if not data:
+        return {"failed": True, "kind": "crash", "summary":
+                f"the interpreter died during the execution ({_status_text(status)})",
+                "details": "", "steps": None, "deviations": list(spec.policy.deviations),
+                "events": None}
+    return pickle.loads(data)
+
+
+def _read_all(fd: int, timeout: float) -> Optional[bytes]:
+    import time
+    chunks = []
+    end = time.monotonic() + timeout
+    while True:
+        left = end - time.monotonic()
+        if left <= 0:
+            return None
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            return None
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass
+
+
+def _status_text(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"killed by signal {os.WTERMSIG(status)}"
+    return f"exit status {os.WEXITSTATUS(status)}"
+
+
+def _child(spec: ExecutionSpec, write_fd: int) -> None:
+    from . import current, patches, watchdog
+    from ..hooks import make_hooks
+    from ..hooks.scope import Scope
+    from .scheduler import Scheduler
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    _redirect_output(spec.output_path)
+    finished = []
+
+    def finish(outcome: dict) -> None:
+        if finished:
+            os._exit(0)
+        finished.append(True)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        try:
+            payload = pickle.dumps(outcome)
+        except Exception as exc:  # an unpicklable detail must not lose the verdict
+            outcome = {k: (v if k != "events" else None) for k, v in outcome.items()}
+            outcome["summary"] = str(outcome.get("summary")) + f" [trace lost: {exc}]"
+            payload = pickle.dumps(outcome)
+        view = memoryview(payload)
+        while view:
+            written = os.write(write_fd, view)
+            view = view[written:]
+        os._exit(0)
+
+    with open(spec.script, "rb") as handle:
+        code = compile(handle.read(), spec.script, "exec")
+    sched = Scheduler(make_policy(spec.policy), record=spec.record, max_steps=spec.max_steps,
+                      finish=finish)
+    current.scheduler = sched
+    hooks = make_hooks(Scope(spec.include), spec.model, spec.record, sched.dispatch)
+    patches.install(hooks.attach_thread, spec.epoch)
+    module = types.ModuleType("__main__")
+    module.__dict__.update({"__file__": spec.script, "__builtins__": builtins})
+    sys.modules["__main__"] = module
+    sys.argv = [spec.script, *spec.argv]
+    sys.path[0] = os.path.dirname(os.path.abspath(spec.script))
+    watchdog.start(sched, spec.watchdog_threshold)
+    hooks.install()
+    hooks.enter_module(code)
+    try:
+        exec(code, module.__dict__)
+    except SystemExit as exc:
+        if exc.code not in (None, 0):
+            sched.fail("exit", f"the script exited with status {exc.code!r}")
+    except BaseException as exc:  # noqa: BLE001 - the program's own failure
+        sched.fail_exception(exc, sched.threads[0])
+    sched.main_finished()
+    sched.conclude({"failed": False})
+
+
+def _redirect_output(path: Optional[str]) -> None:
+    target = os.open(path or os.devnull, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(target, 1)
+    os.dup2(target, 2)
+    os.close(target)

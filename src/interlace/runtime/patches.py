@@ -1,0 +1,119 @@
+"""Installing the scheduler-aware replacements into ``threading``, ``time`` and ``queue``.
+
+Done once per execution, in the child process, before the program's code runs, so locks the
+program creates are controlled.  Locks that already existed (created when a library was
+imported) stay real; the watchdog keeps them from freezing an execution.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from typing import Any, Callable, Optional
+
+from . import current, sync
+
+_orig_start = threading.Thread.start
+_orig_join = threading.Thread.join
+_real_sleep = time.sleep
+_real_time = time.time
+_real_monotonic = time.monotonic
+_real_perf_counter = time.perf_counter
+
+
+def install(attach_thread: Callable[[], None], epoch: float) -> None:
+    """Patch the stdlib; ``attach_thread`` installs the hooks in each new managed thread."""
+    threading.Lock = sync.Lock
+    threading._allocate_lock = sync.Lock
+    threading.RLock = sync.RLock
+    threading.Condition = sync.Condition
+    threading._time = _virtual_monotonic
+    queue.SimpleQueue = queue._PySimpleQueue  # the C one blocks where we cannot see it
+    queue.time = _virtual_monotonic
+    time.sleep = _sleep
+    time.monotonic = _virtual_monotonic
+    time.perf_counter = _virtual_monotonic
+    time.time = lambda: epoch + _virtual_monotonic()
+    threading.Thread.start = _make_start(attach_thread)
+    threading.Thread.join = _join
+
+
+def _virtual_monotonic() -> float:
+    sched = current.scheduler
+    if sched is None:
+        return _real_monotonic()
+    return 1000.0 + sched.clock
+
+
+def _sleep(seconds: float) -> None:
+    sched = current.scheduler
+    if sched is None or sched.me() is None:
+        return _real_sleep(seconds)
+    if seconds < 0:
+        raise ValueError("sleep length must be non-negative")
+    sched.sleep(seconds)
+
+
+class _StartedFlag:
+    """A real one-shot event for ``Thread._started`` (set by the new thread before it parks)."""
+
+    def __init__(self) -> None:
+        self._gate = sync._real_lock()
+        self._gate.acquire()
+        self._flag = False
+
+    def set(self) -> None:
+        if not self._flag:
+            self._flag = True
+            self._gate.release()
+
+    def is_set(self) -> bool:
+        return self._flag
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        if not self._flag:
+            self._gate.acquire()
+            self._gate.release()
+        return True
+
+    def clear(self) -> None:
+        self._flag = False
+
+
+def _make_start(attach_thread: Callable[[], None]) -> Callable[[threading.Thread], None]:
+    def start(self: threading.Thread) -> None:
+        sched = current.scheduler
+        if sched is None or sched.me() is None:
+            return _orig_start(self)
+        if not getattr(self, "_initialized", True):
+            raise RuntimeError("thread.__init__() not called")
+        if sched.managed(self) is not None or self._started.is_set():
+            raise RuntimeError("threads can only be started once")
+        mt = sched.add_thread(self)
+        body = self.run
+        self.run = lambda: sched.thread_main(mt, body, attach_thread)
+        # Thread.start waits on an Event that the new thread sets before it parks; it must be
+        # a real one, set outside the scheduler.
+        self._started = _StartedFlag()
+        _orig_start(self)
+        sched.schedule()
+
+    return start
+
+
+def _join(self: threading.Thread, timeout: Optional[float] = None) -> None:
+    sched = current.scheduler
+    me = sched.me() if sched is not None else None
+    mt = sched.managed(self) if me is not None else None
+    if mt is None:
+        return _orig_join(self, timeout)
+    if mt is me:
+        raise RuntimeError("cannot join current thread")
+    from .threads import State
+    sched.schedule()
+    deadline = None if timeout is None else sched.clock + max(timeout, 0)
+    sched.note("join", f"join {mt.name}", obj=mt)
+    while mt.state is not State.FINISHED:
+        if sched.block(mt, deadline):
+            return

@@ -1,0 +1,344 @@
+"""The scheduler of one execution: exactly one managed thread runs at a time.
+
+Threads reach the scheduler at *scheduling points*: the hooks call :meth:`Scheduler.dispatch`
+before instructions the switch model marks, and the cooperative primitives call
+:meth:`Scheduler.schedule` and :meth:`Scheduler.block`.  At each point the policy picks the next
+thread; handing over means releasing the chosen thread's baton and parking on one's own.
+"""
+
+from __future__ import annotations
+
+import _thread
+import os
+import sys
+import traceback
+from typing import Any, Callable, Optional
+
+from ..bytecode.plan import Step
+from .access import Namer, callee_is_python, resolve
+from .events import Event, EventLog
+from .policies import Policy, default_choice
+from .threads import ManagedThread, State
+
+_real_lock = _thread.allocate_lock
+
+
+class Abort(BaseException):
+    """Unwinds a parked thread once the execution is over (never reaches user code's except)."""
+
+
+class Scheduler:
+    def __init__(self, policy: Policy, *, record: bool, max_steps: int,
+                 finish: Callable[[dict], None]) -> None:
+        self.policy = policy
+        #: Record every shared access and sync operation (final replays, systematic search).
+        self.record = record
+        self.max_steps = max_steps
+        #: Called once with the execution's outcome; never returns (ends the process).
+        self._finish = finish
+        self.threads: list[ManagedThread] = []
+        self.by_object: dict[int, ManagedThread] = {}
+        self.current: Optional[ManagedThread] = None
+        self.step = 0
+        #: Choices that differ from the default policy: the replayable schedule.
+        self.deviations: list[tuple[int, int]] = []
+        self.preemptions = 0
+        self.switches = 0
+        self.clock = 0.0
+        #: A switch is owed at the next scheduling opportunity (``gil``: after a C call).
+        self.pending_switch = False
+        #: Threads marked OUTSIDE by the watchdog; checked on every hook call (cheap int).
+        self.outside_count = 0
+        #: Notes on what ran outside the scheduler's control (honest verdicts).
+        self.outside_notes: list[str] = []
+        self.uncontrolled_locks: list[str] = []
+        self.lock_order = LockOrder()
+        #: Guards state shared with the watchdog and threads returning from native code.
+        self.mutex = _real_lock()
+        self.log = EventLog() if record else None
+        self.namer = Namer()
+        self.finished = False
+        main = self._new_thread("MainThread", daemon=False, thread=None)
+        main.baton.release()  # the main thread starts out running
+        main.baton.acquire()
+        main.ident = _thread.get_ident()
+        self.current = main
+
+    # -- threads -------------------------------------------------------------------------------
+
+    def _new_thread(self, name: str, daemon: bool, thread: Any) -> ManagedThread:
+        mt = ManagedThread(len(self.threads), name, daemon, thread)
+        self.threads.append(mt)
+        if thread is not None:
+            self.by_object[id(thread)] = mt
+        self.policy.thread_created(mt)
+        return mt
+
+    def add_thread(self, thread: Any) -> ManagedThread:
+        mt = self._new_thread(thread.name, bool(thread.daemon), thread)
+        self.note("start", f"start {mt.name}", obj=mt)
+        return mt
+
+    def managed(self, thread: Any) -> Optional[ManagedThread]:
+        return self.by_object.get(id(thread))
+
+    def me(self) -> Optional[ManagedThread]:
+        """The calling managed thread, or ``None`` for threads interlace does not manage."""
+        if self.outside_count:
+            self._readmit()
+        current = self.current
+        if current is not None and current.ident == _thread.get_ident():
+            return current
+        return None
+
+    def thread_main(self, mt: ManagedThread, body: Callable[[], None], attach: Callable[[], None]) -> None:
+        """Body of every managed thread: wait for the first turn, run, report, hand over."""
+        mt.ident = _thread.get_ident()
+        attach()
+        self._park(mt)
+        try:
+            body()
+        except Abort:
+            return
+        except SystemExit:
+            pass
+        except BaseException as exc:  # noqa: BLE001 - any uncaught exception is a finding
+            self.fail_exception(exc, mt)
+        self.thread_finished(mt)
+
+    def thread_finished(self, mt: ManagedThread) -> None:
+        with self.mutex:
+            mt.state = State.FINISHED
+            self.note("end", f"{mt.name} ends", obj=mt)
+            for other in self.threads:
+                if other.state is State.BLOCKED and other.waiting_for in (mt, _SHUTDOWN):
+                    if other.waiting_for is mt or self._only_daemons_left():
+                        self._wake(other)
+        self._switch_away(mt, park=False)
+
+    def main_finished(self) -> None:
+        """The script's main code returned: wait for the non-daemon threads, like CPython."""
+        main = self.threads[0]
+        while not self._only_daemons_left():
+            self.block(_SHUTDOWN)
+        main.state = State.FINISHED
+
+    def _only_daemons_left(self) -> bool:
+        return all(t.state is State.FINISHED or t.daemon for t in self.threads[1:])
+
+    # -- scheduling points ---------------------------------------------------------------------
+
+    def dispatch(self, step: Step, frame: Any) -> None:
+        """Hook entry: called before each planned instruction of the running thread."""
+        if self.outside_count:
+            self._readmit()
+        if step.switch or self.pending_switch:
+            self.pending_switch = False
+            self.schedule()
+        if self.log is not None and step.kind is not None:
+            self._record_access(step, frame)
+        if step.switch_after_c_call and not callee_is_python(step, frame):
+            self.pending_switch = True
+
+    def schedule(self) -> None:
+        """A point where the running thread may be preempted."""
+        self.step += 1
+        if self.step > self.max_steps:
+            self.fail("livelock", f"no progress after {self.max_steps} scheduling steps "
+                      "(a thread may spin forever waiting for another)")
+        current = self.current
+        runnable = self._runnable()
+        if len(runnable) == 1 and runnable[0] is current:
+            return
+        choice = self._choose(runnable, current)
+        if choice is not current:
+            self._transfer(current, choice, park=True)
+
+    def block(self, resource: Any, deadline: Optional[float] = None) -> bool:
+        """Park the running thread until ``resource`` wakes it; True if the deadline fired."""
+        me = self.current
+        me.state = State.BLOCKED
+        me.waiting_for = resource
+        me.deadline = deadline
+        me.timed_out = False
+        self._switch_away(me, park=True)
+        return me.timed_out
+
+    def sleep(self, seconds: float) -> None:
+        if seconds <= 0:
+            self.schedule()
+            return
+        self.note("sleep", f"sleep({seconds:g})")
+        self.block(_SLEEP, self.clock + seconds)
+
+    def wake(self, thread: ManagedThread) -> None:
+        with self.mutex:
+            self._wake(thread)
+
+    def _wake(self, thread: ManagedThread) -> None:
+        if thread.state is State.BLOCKED:
+            thread.state = State.RUNNABLE
+            thread.waiting_for = None
+            thread.deadline = None
+
+    def _runnable(self) -> list[ManagedThread]:
+        ready = [t for t in self.threads if t.state is State.RUNNABLE]
+        timed = [t for t in self.threads if t.state is State.BLOCKED and t.deadline is not None]
+        if timed:
+            first = min(t.deadline for t in timed)
+            ready.extend(t for t in timed if t.deadline == first)
+        return ready
+
+    def _choose(self, runnable: list[ManagedThread], current: Optional[ManagedThread]) -> ManagedThread:
+        choice = self.policy.choose(self.step, runnable, current)
+        if choice is not default_choice(runnable, current):
+            self.deviations.append((self.step, choice.tid))
+            if current is not None and current.state is State.RUNNABLE:
+                self.preemptions += 1
+        return choice
+
+    def _switch_away(self, me: ManagedThread, park: bool) -> None:
+        """``me`` cannot continue (blocked or finished): pick another thread or report."""
+        with self.mutex:
+            runnable = self._runnable()
+            if not runnable:
+                if self.outside_count:
+                    self.current = None  # idle until a thread returns from native code
+                else:
+                    self._deadlock_or_done(me)
+                    return
+        if runnable:
+            self.step += 1
+            choice = self._choose(runnable, me)
+            self._transfer(me, choice, park=park)
+        elif park:
+            self._park(me)
+
+    def _transfer(self, me: Optional[ManagedThread], to: ManagedThread, park: bool) -> None:
+        if to.state is State.BLOCKED:  # its timeout fires now
+            self.clock = max(self.clock, to.deadline)
+            to.state = State.RUNNABLE
+            to.timed_out = True
+            to.deadline = None
+            to.waiting_for = None
+        if me is to:
+            return
+        self.switches += 1
+        if self.log is not None:
+            self.log.add(Event(self.step, to.tid, "switch", f"switch to {to.name}",
+                               preempted=me is not None and me.state is State.RUNNABLE))
+        self.current = to
+        to.baton.release()
+        if park and me is not None:
+            self._park(me)
+
+    def _park(self, me: ManagedThread) -> None:
+        me.baton.acquire()
+        if self.finished:
+            raise Abort()
+
+    def _readmit(self) -> None:
+        ident = _thread.get_ident()
+        with self.mutex:
+            mine = next((t for t in self.threads if t.ident == ident and t.state is State.OUTSIDE), None)
+            if mine is None:
+                return
+            self.outside_count -= 1
+            mine.state = State.RUNNABLE
+            if self.current is None:
+                self.current = mine
+                return
+        self._park(mine)
+
+    # -- recording -----------------------------------------------------------------------------
+
+    def _record_access(self, step: Step, frame: Any) -> None:
+        if frame is None:
+            frame = sys._getframe(3)
+        access = resolve(step, frame, self.namer)
+        if access is not None:
+            self.log.add(Event(self.step, self.current.tid, "access", access.label,
+                               write=access.write, value=access.value, location=access.location,
+                               file=frame.f_code.co_filename, line=step.line))
+
+    def note(self, kind: str, text: str, obj: Any = None) -> None:
+        """Record a synchronization event (lock, start, join, notify...) in the trace."""
+        if self.log is None or self.current is None:
+            return
+        frame = _user_frame()
+        self.log.add(Event(self.step, self.current.tid, kind, text,
+                           location=("s", id(obj)) if obj is not None else None,
+                           file=frame.f_code.co_filename if frame else None,
+                           line=frame.f_lineno if frame else None))
+
+    # -- outcomes ------------------------------------------------------------------------------
+
+    def fail_exception(self, exc: BaseException, thread: ManagedThread) -> None:
+        kind = "assertion" if isinstance(exc, AssertionError) else "exception"
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        message = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        self.fail(kind, f"{message} (in thread {thread.name})", details=text, thread=thread)
+
+    def fail(self, kind: str, summary: str, details: str = "", thread: Optional[ManagedThread] = None) -> None:
+        self.conclude({"failed": True, "kind": kind, "summary": summary, "details": details,
+                       "thread": (thread or self.current).name if (thread or self.current) else None})
+
+    def conclude(self, outcome: dict) -> None:
+        self.finished = True
+        outcome.update({
+            "steps": self.step, "deviations": list(self.deviations),
+            "preemptions": self.preemptions, "switches": self.switches,
+            "threads": [t.name for t in self.threads],
+            "outside": list(self.outside_notes),
+            "uncontrolled_locks": sorted(set(self.uncontrolled_locks)),
+            "lock_order": self.lock_order.inversions(),
+            "events": self.log.as_dicts() if self.log is not None else None,
+        })
+        self._finish(outcome)
+
+    def _deadlock_or_done(self, me: ManagedThread) -> None:
+        from .deadlock import describe_deadlock
+        live = [t for t in self.threads if t.state is not State.FINISHED]
+        if all(t.daemon for t in live if t.tid != 0) and self.threads[0].state is State.FINISHED:
+            self.conclude({"failed": False})
+        summary, details = describe_deadlock(self, live)
+        self.fail("deadlock", summary, details)
+
+
+class LockOrder:
+    """Lock-acquisition order per thread, to warn about ABBA inversions that did not deadlock."""
+
+    def __init__(self) -> None:
+        self._edges: dict[tuple[str, str], str] = {}
+
+    def acquired(self, thread: ManagedThread, lock_label: str) -> None:
+        for held in thread.held:
+            label = getattr(held, "_interlace_label", None)
+            if label and label != lock_label:
+                self._edges.setdefault((label, lock_label), thread.name)
+
+    def inversions(self) -> list[str]:
+        out = []
+        for (a, b), who in self._edges.items():
+            other = self._edges.get((b, a))
+            if other and other != who and a < b:
+                out.append(f"{who} took {a} then {b}, while {other} took {b} then {a}")
+        return out
+
+
+_SHUTDOWN = "interpreter shutdown (waiting for non-daemon threads)"
+_SLEEP = "time.sleep"
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _user_frame():
+    """The innermost frame outside interlace and threading/queue internals."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if not name.startswith(_PACKAGE_DIR) and not name.endswith(("threading.py", "queue.py")):
+            return frame
+        frame = frame.f_back
+    return None

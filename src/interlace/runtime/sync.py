@@ -1,0 +1,270 @@
+"""Scheduler-aware ``Lock``, ``RLock`` and ``Condition``.
+
+They replace ``threading``'s factories during an execution.  The stdlib's ``Semaphore``,
+``BoundedSemaphore``, ``Event``, ``Barrier`` and ``queue.Queue`` look ``Lock``/``Condition`` up
+at construction time, so they become scheduler-aware too, with their own logic unchanged.
+A thread that would block is parked and marked with what it waits for; it is never picked
+until a release, notify or its (virtual-time) timeout wakes it.
+Threads interlace does not manage use the real lock underneath, so nothing is ever stuck.
+"""
+
+from __future__ import annotations
+
+import _thread
+import time
+from typing import Any, Optional
+
+from . import current
+
+_real_lock = _thread.allocate_lock
+_label_counts: dict[str, int] = {}
+
+
+def _new_label(kind: str) -> str:
+    n = _label_counts.get(kind, 0) + 1
+    _label_counts[kind] = n
+    return f"{kind}#{n}"
+
+
+def _deadline(sched: Any, blocking: bool, timeout: Optional[float]) -> Optional[float]:
+    if not blocking or timeout is None or timeout < 0:
+        return None
+    return sched.clock + timeout
+
+
+class Lock:
+    """Drop-in for ``threading.Lock``."""
+
+    def __init__(self) -> None:
+        self._real = _real_lock()
+        self._interlace_owner = None
+        self._interlace_label = _new_label("Lock")
+        self._waiters: list = []
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        if not blocking and timeout != -1:
+            raise ValueError("can't specify a timeout for a non-blocking call")
+        sched = current.scheduler
+        me = sched.me() if sched is not None else None
+        if me is None:
+            return self._real.acquire(blocking, timeout)
+        sched.schedule()
+        deadline = _deadline(sched, blocking, timeout)
+        while not self._real.acquire(False):
+            if not blocking:
+                return False
+            if self._interlace_owner is None:
+                sched.uncontrolled_locks.append(self._interlace_label)
+                return self._real.acquire(blocking, timeout)
+            self._waiters.append(me)
+            sched.note("blocked", f"blocked on {self._interlace_label}", obj=self)
+            timed_out = sched.block(self, deadline)
+            if me in self._waiters:
+                self._waiters.remove(me)
+            if timed_out:
+                return False
+        self._interlace_owner = me
+        sched.lock_order.acquired(me, self._interlace_label)
+        me.held.append(self)
+        sched.note("acquire", f"acquire {self._interlace_label}", obj=self)
+        return True
+
+    def release(self) -> None:
+        self._real.release()  # raises RuntimeError on an unlocked lock, like the real one
+        owner, self._interlace_owner = self._interlace_owner, None
+        if owner is not None and self in owner.held:
+            owner.held.remove(self)
+        sched = current.scheduler
+        if sched is not None:
+            sched.note("release", f"release {self._interlace_label}", obj=self)
+            for waiter in self._waiters:
+                sched.wake(waiter)
+
+    __enter__ = acquire
+
+    def __exit__(self, *exc: Any) -> None:
+        self.release()
+
+    def locked(self) -> bool:
+        return self._real.locked()
+
+    def _at_fork_reinit(self) -> None:
+        self._real = _real_lock()
+        self._interlace_owner = None
+
+    def __repr__(self) -> str:
+        state = "locked" if self.locked() else "unlocked"
+        return f"<interlace {self._interlace_label} {state}>"
+
+
+class RLock:
+    """Drop-in for ``threading.RLock`` (re-entrant; released by its owner only)."""
+
+    def __init__(self) -> None:
+        self._block = Lock()
+        self._block._interlace_label = self._interlace_label = _new_label("RLock")
+        self._owner: Optional[int] = None
+        self._count = 0
+
+    @property
+    def _interlace_owner(self):
+        return self._block._interlace_owner
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        me = _thread.get_ident()
+        if self._owner == me:
+            self._count += 1
+            return True
+        if not self._block.acquire(blocking, timeout):
+            return False
+        self._owner, self._count = me, 1
+        return True
+
+    __enter__ = acquire
+
+    def release(self) -> None:
+        if self._owner != _thread.get_ident():
+            raise RuntimeError("cannot release un-acquired lock")
+        self._count -= 1
+        if self._count == 0:
+            self._owner = None
+            self._block.release()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.release()
+
+    def locked(self) -> bool:
+        return self._block.locked()
+
+    def _is_owned(self) -> bool:
+        return self._owner == _thread.get_ident()
+
+    def _release_save(self) -> tuple:
+        if self._count == 0:
+            raise RuntimeError("cannot release un-acquired lock")
+        state = (self._count, self._owner)
+        self._count, self._owner = 0, None
+        self._block.release()
+        return state
+
+    def _acquire_restore(self, state: tuple) -> None:
+        self._block.acquire()
+        self._count, self._owner = state
+
+    def _at_fork_reinit(self) -> None:
+        self._block._at_fork_reinit()
+        self._owner, self._count = None, 0
+
+    def __repr__(self) -> str:
+        return f"<interlace {self._interlace_label} count={self._count}>"
+
+
+class Condition:
+    """Drop-in for ``threading.Condition``; waiters are parked by the scheduler."""
+
+    def __init__(self, lock: Any = None) -> None:
+        if lock is None:
+            lock = RLock()
+        self._lock = lock
+        self.acquire = lock.acquire
+        self.release = lock.release
+        self._interlace_label = _new_label("Condition")
+        self._waiters: list[list] = []  # [thread, notified]
+
+    def __enter__(self) -> bool:
+        return self._lock.__enter__()
+
+    def __exit__(self, *exc: Any) -> None:
+        return self._lock.__exit__(*exc)
+
+    def _is_owned(self) -> bool:
+        owned = getattr(self._lock, "_is_owned", None)
+        if owned is not None:
+            return owned()
+        if self._lock.acquire(False):
+            self._lock.release()
+            return False
+        return True
+
+    def _release_save(self) -> Any:
+        save = getattr(self._lock, "_release_save", None)
+        if save is not None:
+            return save()
+        self._lock.release()
+        return None
+
+    def _acquire_restore(self, state: Any) -> None:
+        restore = getattr(self._lock, "_acquire_restore", None)
+        if restore is not None:
+            restore(state)
+        else:
+            self._lock.acquire()
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        if not self._is_owned():
+            raise RuntimeError("cannot wait on un-acquired lock")
+        sched = current.scheduler
+        me = sched.me() if sched is not None else None
+        entry = [me, False]
+        self._waiters.append(entry)
+        saved = self._release_save()
+        try:
+            if me is None:
+                _poll_until(entry, timeout)
+            else:
+                sched.note("wait", f"wait on {self._interlace_label}", obj=self)
+                deadline = _deadline(sched, True, timeout)
+                while not entry[1]:
+                    if sched.block(self, deadline):
+                        break
+        finally:
+            if entry in self._waiters:
+                self._waiters.remove(entry)
+            self._acquire_restore(saved)
+        return entry[1]
+
+    def wait_for(self, predicate: Any, timeout: Optional[float] = None) -> Any:
+        sched = current.scheduler
+        clock = (lambda: sched.clock) if sched is not None else time.monotonic
+        endtime = None if timeout is None else clock() + timeout
+        result = predicate()
+        while not result:
+            waittime = None
+            if endtime is not None:
+                waittime = endtime - clock()
+                if waittime <= 0:
+                    break
+            self.wait(waittime)
+            result = predicate()
+        return result
+
+    def notify(self, n: int = 1) -> None:
+        if not self._is_owned():
+            raise RuntimeError("cannot notify on un-acquired lock")
+        sched = current.scheduler
+        woken = 0
+        for entry in list(self._waiters):
+            if woken >= n:
+                break
+            if not entry[1]:
+                entry[1] = True
+                woken += 1
+                if sched is not None and entry[0] is not None:
+                    sched.wake(entry[0])
+        if sched is not None:
+            sched.note("notify", f"notify {self._interlace_label} ({woken} woken)", obj=self)
+
+    def notify_all(self) -> None:
+        self.notify(len(self._waiters))
+
+    notifyAll = notify_all
+
+    def __repr__(self) -> str:
+        return f"<interlace {self._interlace_label}({self._lock!r}, {len(self._waiters)})>"
+
+
+def _poll_until(entry: list, timeout: Optional[float]) -> None:
+    """Unmanaged threads wait the old-fashioned way (they are not on the scheduler)."""
+    end = None if timeout is None else time.monotonic() + timeout
+    while not entry[1] and (end is None or time.monotonic() < end):
+        _thread.allocate_lock().acquire(True, 0.001)

@@ -1,0 +1,71 @@
+"""Keeps an execution moving when a thread blocks where the scheduler cannot see it.
+
+A thread blocked in native code (``socket.recv``, ``subprocess.wait``, a lock that existed
+before interlace took over) never reaches another scheduling point, and would freeze every
+other thread.  The watchdog samples the running thread; if neither the scheduler's step nor
+the thread's current instruction changed for ``threshold`` seconds, the thread is marked
+OUTSIDE, another thread gets the turn, and the thread rejoins the schedule on its next hook
+call.  Everything it did meanwhile is outside control, which the result says.
+"""
+
+from __future__ import annotations
+
+import _thread
+import sys
+import time
+from typing import TYPE_CHECKING
+
+from .policies import default_choice
+from .threads import State
+
+if TYPE_CHECKING:
+    from .scheduler import Scheduler
+
+_sleep = time.sleep
+_monotonic = time.monotonic
+
+
+def start(sched: "Scheduler", threshold: float = 0.25, period: float = 0.05) -> None:
+    _thread.start_new_thread(_watch, (sched, threshold, period))
+
+
+def _watch(sched: "Scheduler", threshold: float, period: float) -> None:
+    last_key = None
+    since = _monotonic()
+    while not sched.finished:
+        _sleep(period)
+        current = sched.current
+        if current is None or current.ident is None:
+            last_key = None
+            continue
+        frame = sys._current_frames().get(current.ident)
+        key = (current.tid, sched.step, id(frame), frame.f_lasti if frame else -1)
+        if key != last_key:
+            last_key, since = key, _monotonic()
+            continue
+        if _monotonic() - since >= threshold:
+            _take_turn_from(sched, current, frame)
+            last_key = None
+
+
+def _take_turn_from(sched: "Scheduler", thread, frame) -> None:
+    with sched.mutex:
+        if sched.current is not thread or thread.state is not State.RUNNABLE:
+            return
+        thread.state = State.OUTSIDE
+        sched.outside_count += 1
+        where = f"{frame.f_code.co_filename}:{frame.f_lineno}" if frame else "unknown code"
+        sched.outside_notes.append(
+            f"{thread.name} blocked outside interlace's control at {where} "
+            f"(step {sched.step}); other threads ran meanwhile")
+        runnable = sched._runnable()
+        if not runnable:
+            sched.current = None
+            return
+        choice = default_choice(runnable, None)
+        if choice.state is State.BLOCKED:
+            sched.clock = max(sched.clock, choice.deadline)
+            choice.state, choice.timed_out = State.RUNNABLE, True
+            choice.deadline = choice.waiting_for = None
+        sched.current = choice
+        choice.baton.release()
