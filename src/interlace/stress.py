@@ -634,6 +634,26 @@ def command(args) -> int:
         if os.path.isdir(json_path):
             return _usage_error(f"--json path is a directory: {json_path}")
 
+    # SIGTERM behaves like Ctrl-C: runs live in their own sessions, so they
+    # must be killed explicitly or a deadlocked run would outlive us.
+    installed, old_term = False, None
+    if threading.current_thread() is threading.main_thread():
+        def _on_term(signum, frame):
+            raise KeyboardInterrupt
+
+        try:
+            old_term = signal.signal(signal.SIGTERM, _on_term)
+            installed = True
+        except (ValueError, OSError):  # pragma: no cover
+            pass
+    try:
+        return _run_and_print(script, pythons, runs, timeout, jobs, json_path)
+    finally:
+        if installed:
+            signal.signal(signal.SIGTERM, old_term if old_term is not None else signal.SIG_DFL)
+
+
+def _run_and_print(script, pythons, runs, timeout, jobs, json_path) -> int:
     from rich.console import Console
 
     out = Console()

@@ -275,7 +275,9 @@ class Scheduler:
 
     def fail_exception(self, exc: BaseException, thread: ManagedThread) -> None:
         kind = "assertion" if isinstance(exc, AssertionError) else "exception"
-        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(_PACKAGE_DIR)]
+        text = "Traceback (most recent call last):\n" + "".join(traceback.format_list(frames)) + \
+            "".join(traceback.format_exception_only(type(exc), exc))
         message = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         self.fail(kind, f"{message} (in thread {thread.name})", details=text, thread=thread)
 

@@ -1,0 +1,56 @@
+"""Replay tokens: a schedule as plain text, versioned, never executed when loaded.
+
+``il1:py311:free-threaded:3f2a9c1e:31.2,39.0`` reads: format 1, recorded on Python 3.11,
+under the free-threaded model, for the script whose source hashes to ``3f2a9c1e``; at
+scheduling step 31 run thread 2, at step 39 run thread 0; everywhere else, the default
+choice (keep running the current thread).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+from dataclasses import dataclass
+
+from ..models import Model
+
+FORMAT = "il1"
+_STEP = re.compile(r"^(\d+)\.(\d+)$")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    model: Model
+    python: str
+    script_hash: str
+    deviations: tuple[tuple[int, int], ...]
+
+    def token(self) -> str:
+        body = ",".join(f"{step}.{tid}" for step, tid in self.deviations) or "-"
+        return f"{FORMAT}:{self.python}:{self.model.value}:{self.script_hash}:{body}"
+
+    @classmethod
+    def parse(cls, token: str) -> "Schedule":
+        parts = token.strip().split(":")
+        if len(parts) != 5 or parts[0] != FORMAT:
+            raise ValueError(f"not an interlace {FORMAT} schedule token: {token!r} "
+                             f"(expected {FORMAT}:PYTHON:MODEL:HASH:STEPS)")
+        _, python, model, script_hash, body = parts
+        deviations = []
+        if body != "-":
+            for item in body.split(","):
+                match = _STEP.match(item)
+                if not match:
+                    raise ValueError(f"bad step {item!r} in schedule token (expected STEP.THREAD)")
+                deviations.append((int(match.group(1)), int(match.group(2))))
+        return cls(Model.parse(model), python, script_hash, tuple(deviations))
+
+
+def python_tag() -> str:
+    return f"py{sys.version_info[0]}{sys.version_info[1]}"
+
+
+def script_hash(path: str) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()[:8]

@@ -1,0 +1,208 @@
+"""The search loop: run executions until one fails, the budget runs out, or time is up.
+
+Each execution is a fresh forked child (:mod:`interlace.runtime.executor`) driven by a policy
+derived from ``(seed, execution index)``, so the same script and seed give the same
+executions.  The first failure is shrunk, then replayed once more with full recording to
+produce the trace.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+from ..models import Model
+from ..runtime.executor import ExecutionSpec, PolicySpec, run_execution
+from .schedule import Schedule, python_tag, script_hash
+from .shrinker import shrink
+
+STRATEGIES = ("pct", "random")
+
+#: Defaults chosen so that a plain ``interlace run`` ends within about a minute.
+DEFAULT_BUDGET = 1000
+DEFAULT_TIMEOUT = 50.0
+DEFAULT_DEPTH = 3
+DEFAULT_MAX_STEPS = 100_000
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    script: str
+    argv: tuple[str, ...] = ()
+    strategy: str = "pct"
+    budget: int = DEFAULT_BUDGET
+    seed: int = 0
+    timeout: float = DEFAULT_TIMEOUT
+    model: Model = Model.FREE_THREADED
+    depth: int = DEFAULT_DEPTH
+    max_steps: int = DEFAULT_MAX_STEPS
+    include: tuple[str, ...] = ()
+    shrink: bool = True
+    #: Wall-clock limit of one execution before it is killed as hung.
+    execution_timeout: float = 30.0
+
+    def validate(self) -> None:
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f"unknown strategy {self.strategy!r}: choose one of {', '.join(STRATEGIES)}")
+        if self.budget < 1:
+            raise ValueError(f"budget must be at least 1 (got {self.budget})")
+        if self.depth < 1:
+            raise ValueError(f"depth must be at least 1 (got {self.depth})")
+        if self.timeout <= 0:
+            raise ValueError(f"timeout must be positive (got {self.timeout})")
+        if self.max_steps < 1:
+            raise ValueError(f"max-steps must be at least 1 (got {self.max_steps})")
+
+
+@dataclass
+class SearchResult:
+    #: ``"bug"`` or ``"no-bug-found"`` (``"verified"`` is reserved for exhaustive search).
+    verdict: str
+    config: SearchConfig
+    executions: int
+    seconds: float
+    #: Why the search stopped: ``bug``, ``budget``, ``timeout`` or ``interrupt``.
+    stopped_by: str
+    kind: Optional[str] = None
+    summary: Optional[str] = None
+    details: str = ""
+    executions_to_bug: Optional[int] = None
+    seconds_to_bug: Optional[float] = None
+    shrink_executions: int = 0
+    schedule: Optional[Schedule] = None
+    #: The recorded failing execution (events, preemptions, steps...).
+    failure: Optional[dict] = None
+    program_output: str = ""
+    #: Honest caveats: code that ran outside control, locks that could not be controlled.
+    warnings: list[str] = field(default_factory=list)
+    #: Lock-order inversions seen in executions that did not deadlock.
+    potential_deadlocks: list[str] = field(default_factory=list)
+    max_steps_seen: int = 0
+
+    @property
+    def found(self) -> bool:
+        return self.verdict == "bug"
+
+
+ProgressFn = Callable[[int, int], None]
+
+
+def execution_seed(seed: int, index: int) -> int:
+    return random.Random(f"{seed}:{index}").randrange(2**63)
+
+
+def search(config: SearchConfig, progress: Optional[ProgressFn] = None) -> SearchResult:
+    config.validate()
+    started = time.monotonic()
+    deadline = started + config.timeout
+    epoch = time.time()
+    step_bound = 0
+    warnings: set[str] = set()
+    inversions: set[str] = set()
+    executions = 0
+    stopped_by = "budget"
+    failing: Optional[dict] = None
+    try:
+        for index in range(config.budget):
+            if time.monotonic() >= deadline:
+                stopped_by = "timeout"
+                break
+            if index == 0:
+                policy = PolicySpec("replay")  # the plain, unpreempted run first: it also measures k
+            else:
+                policy = PolicySpec(config.strategy, execution_seed(config.seed, index),
+                                    config.depth, max(step_bound, 1))
+            outcome = run_execution(_spec(config, policy, epoch, deadline))
+            executions += 1
+            step_bound = max(step_bound, outcome.get("steps") or 0)
+            _collect_caveats(outcome, warnings, inversions)
+            if progress is not None:
+                progress(executions, config.budget)
+            if outcome.get("failed"):
+                failing = outcome
+                stopped_by = "bug"
+                break
+    except KeyboardInterrupt:
+        stopped_by = "interrupt"
+    result = SearchResult("no-bug-found", config, executions, 0.0, stopped_by,
+                          warnings=sorted(warnings), potential_deadlocks=sorted(inversions),
+                          max_steps_seen=step_bound)
+    if failing is not None:
+        result.verdict = "bug"
+        result.executions_to_bug = executions
+        result.seconds_to_bug = time.monotonic() - started
+        _finish_failure(config, result, failing, epoch)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _spec(config: SearchConfig, policy: PolicySpec, epoch: float, deadline: Optional[float],
+          record: bool = False, output_path: Optional[str] = None) -> ExecutionSpec:
+    wall = config.execution_timeout
+    if deadline is not None:
+        wall = max(1.0, min(wall, deadline - time.monotonic() + 1.0))
+    return ExecutionSpec(config.script, config.argv, config.model, policy, record=record,
+                         max_steps=config.max_steps, include=config.include, epoch=epoch,
+                         wall_timeout=wall, output_path=output_path)
+
+
+def _collect_caveats(outcome: dict, warnings: set, inversions: set) -> None:
+    for note in outcome.get("outside") or ():
+        warnings.add(note)
+    for label in outcome.get("uncontrolled_locks") or ():
+        warnings.add(f"{label} was held by a thread interlace does not manage; "
+                     "waiting for it ran outside control")
+    inversions.update(outcome.get("lock_order") or ())
+
+
+def _finish_failure(config: SearchConfig, result: SearchResult, failing: dict, epoch: float) -> None:
+    kind = failing["kind"]
+    if config.shrink and kind not in ("hang", "crash"):
+        def attempt(deviations):
+            outcome = run_execution(_spec(config, PolicySpec("replay", deviations=deviations),
+                                          epoch, None))
+            if outcome.get("failed") and outcome.get("kind") == kind:
+                return outcome
+            return None
+
+        try:
+            failing, spent = shrink(failing, attempt, max_attempts=300,
+                                    deadline=time.monotonic() + max(5.0, config.timeout / 3))
+            result.shrink_executions = spent
+        except KeyboardInterrupt:
+            pass
+    deviations = tuple(tuple(d) for d in failing["deviations"])
+    result.schedule = Schedule(config.model, python_tag(), script_hash(config.script), deviations)
+    recorded, output = replay_recorded(config, deviations, epoch)
+    if recorded.get("failed") and recorded.get("kind") == kind:
+        failing = recorded
+    else:
+        result.warnings.append("the final recorded replay did not fail the same way; the trace "
+                               "below may be incomplete (the program may be nondeterministic)")
+    result.kind = failing["kind"]
+    result.summary = failing.get("summary")
+    result.details = failing.get("details") or ""
+    result.failure = failing
+    result.program_output = output
+    for note in failing.get("outside") or ():
+        if note not in result.warnings:
+            result.warnings.append(note)
+
+
+def replay_recorded(config: SearchConfig, deviations, epoch: Optional[float] = None) -> tuple[dict, str]:
+    """Run one schedule with full recording; return the outcome and the program's output."""
+    handle, path = tempfile.mkstemp(prefix="interlace-output-")
+    os.close(handle)
+    try:
+        outcome = run_execution(_spec(config, PolicySpec("replay", deviations=tuple(deviations)),
+                                      epoch if epoch is not None else time.time(), None,
+                                      record=True, output_path=path))
+        with open(path, encoding="utf-8", errors="replace") as stream:
+            output = stream.read()
+    finally:
+        os.unlink(path)
+    return outcome, output

@@ -1,0 +1,95 @@
+"""The terminal report of a search: the verdict, the short interleaving, how to replay."""
+
+from __future__ import annotations
+
+import shlex
+from typing import Optional
+
+from rich.console import Console
+from rich.text import Text
+
+from ..engine.search import SearchResult
+from .trace import relevant_trace
+
+
+def replay_command(result: SearchResult) -> str:
+    config = result.config
+    parts = ["interlace", "replay", "--schedule", result.schedule.token(), config.script, *config.argv]
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+def print_result(result: SearchResult, console: Optional[Console] = None) -> None:
+    import sys
+    console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+    config = result.config
+    if result.found:
+        _print_bug(result, console)
+    else:
+        scope = f"{result.executions} execution{'s' if result.executions != 1 else ''}"
+        why = {"budget": f"the budget of {config.budget} executions was used up",
+               "timeout": f"the {config.timeout:g} s time limit was reached",
+               "interrupt": "the search was interrupted"}[result.stopped_by]
+        console.print(Text(f"No bug found in {scope} ({why}).", style="bold green"))
+        console.print(f"Explored with strategy {config.strategy}"
+                      f"{f' (depth {config.depth})' if config.strategy == 'pct' else ''}, "
+                      f"model {config.model.value}, seed {config.seed}, in {result.seconds:.1f} s. "
+                      "This is not a proof: other interleavings may still fail.")
+    for warning in result.warnings:
+        console.print(Text(f"warning: {warning}", style="yellow"))
+    for inversion in result.potential_deadlocks:
+        console.print(Text(f"potential deadlock (lock-order inversion): {inversion}", style="yellow"))
+
+
+def _print_bug(result: SearchResult, console: Console) -> None:
+    failure = result.failure or {}
+    config = result.config
+    console.print(Text(f"BUG FOUND ({result.kind}): {result.summary}", style="bold red"))
+    console.print(f"model {config.model.value}, strategy {config.strategy}, found in execution "
+                  f"{result.executions_to_bug} after {result.seconds_to_bug:.2f} s; minimized with "
+                  f"{result.shrink_executions} more executions to {failure.get('preemptions', 0)} "
+                  f"preemption(s).")
+    events = failure.get("events") or []
+    lines, dropped = relevant_trace(events, failure.get("threads") or [])
+    if lines:
+        console.print()
+        console.print(Text("Interleaving (conflicting shared accesses and the switches between them):",
+                           style="bold"))
+        if dropped:
+            console.print(f"  ... {dropped} earlier steps omitted")
+        width = max(len(line.thread) for line in lines)
+        for line in lines:
+            if line.switch:
+                label = "preempted, switch to" if line.preempted else "switch to"
+                console.print(Text(f"  {'':>5}  ~~ {label} {line.thread}", style="magenta"))
+            does = line.text
+            if line.kind == "access":
+                does = f"{'write' if line.write else 'read '} {line.text}"
+                if line.value is not None:
+                    does += f" = {line.value}" if line.write else f" -> {line.value}"
+            where = f"{_short(line.file)}:{line.line}" if line.file else ""
+            row = Text(f"  {line.step:>5}  {line.thread:<{width}}  ")
+            row.append(f"{does:<28}", style="bold" if line.kind == "access" else "cyan")
+            row.append(f"  {where}", style="dim")
+            if line.source:
+                row.append(f"  {line.source}")
+            console.print(row, overflow="ellipsis", no_wrap=True, crop=False)
+    if result.details:
+        console.print()
+        console.print(Text(result.details.rstrip()))
+    if result.program_output.strip():
+        console.print(Text("Program output of the failing execution:", style="bold"))
+        console.print(Text(result.program_output.rstrip()[-2000:]))
+    console.print()
+    console.print(Text("Replay it (fails the same way every time):", style="bold"))
+    console.print(Text("  " + replay_command(result)))
+
+
+def _short(path: Optional[str]) -> str:
+    import os
+    if not path:
+        return ""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return rel if not rel.startswith("..") else path

@@ -1,0 +1,42 @@
+"""The ``--json`` result file."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..engine.search import SearchResult
+from .trace import relevant_trace
+
+
+def result_dict(result: SearchResult) -> dict[str, Any]:
+    failure = result.failure or {}
+    lines, _ = relevant_trace(failure.get("events") or [], failure.get("threads") or [])
+    return {
+        "verdict": result.verdict,
+        "kind": result.kind,
+        "summary": result.summary,
+        "executions": result.executions,
+        "executions_to_bug": result.executions_to_bug,
+        "seconds_to_bug": result.seconds_to_bug,
+        "shrink_executions": result.shrink_executions,
+        "seconds": round(result.seconds, 4),
+        "stopped_by": result.stopped_by,
+        "schedule": result.schedule.token() if result.schedule else None,
+        "model": result.config.model.value,
+        "strategy": result.config.strategy,
+        "seed": result.config.seed,
+        "budget": result.config.budget,
+        "preemptions": failure.get("preemptions"),
+        "switches": failure.get("switches"),
+        "trace": [line.as_dict() for line in lines],
+        "details": result.details,
+        "warnings": result.warnings,
+        "potential_deadlocks": result.potential_deadlocks,
+    }
+
+
+def write_json(result: SearchResult, path: str) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(result_dict(result), handle, indent=2)
+        handle.write("\n")
