@@ -37,11 +37,11 @@ def parse(argv):
 
 def params(quick):
     if quick:
-        return dict(seeds=2, il_budget=300, il_timeout=10, stress_runs=20, stress_timeout=3.0,
+        return dict(seeds=2, safe_seeds=1, il_budget=300, il_timeout=5, stress_runs=20, stress_timeout=3.0,
                     fr_budget=300, fr_timeout=20, micro_env={"BENCH_N_LOCAL": "300000", "BENCH_N_ATTR": "100000"},
                     micro_timeout=120, time_budget=280)
-    return dict(seeds=5, il_budget=2000, il_timeout=30, stress_runs=200, stress_timeout=5.0,
-                fr_budget=2000, fr_timeout=60, micro_env={}, micro_timeout=400, time_budget=1680)
+    return dict(seeds=5, safe_seeds=2, il_budget=1000, il_timeout=10, stress_runs=200, stress_timeout=5.0,
+                fr_budget=1000, fr_timeout=60, micro_env={}, micro_timeout=400, time_budget=1680)
 
 
 class Clock:
@@ -73,13 +73,15 @@ def run_all(a, P, interlace_pythonpath, programs, clock):
             columns.append("interlace")
             notes.append(f"interlace unavailable: {why}")
             for p in programs:
-                results[(p.name, "interlace")] = H.Cell([H.Trial(error=why)])
+                results[(p.name, "interlace")] = H.Cell([H.Trial(error="interlace unavailable (see note)")])
         for s in strats:
             col = f"interlace {s}"
             columns.append(col)
             for p in programs:
                 cell = H.Cell()
-                for seed in range(a.seeds):
+                # a safe program runs to the --timeout every time: fewer seeds there
+                nseeds = a.seeds if p.expect == "bug" else min(a.seeds, P["safe_seeds"])
+                for seed in range(nseeds):
                     if clock.over():
                         cell.trials.append(H.Trial(error=SKIP))
                         break
@@ -95,8 +97,9 @@ def run_all(a, P, interlace_pythonpath, programs, clock):
         for s in ("dpor", "random"):
             col = f"frontrun {s}"
             columns.append(col)
-            seeds = [0] if s == "dpor" else list(range(a.seeds))  # DPOR is deterministic
             for p in programs:
+                # DPOR is deterministic: one run; safe programs: fewer seeds
+                seeds = [0] if s == "dpor" else list(range(a.seeds if p.expect == "bug" else min(a.seeds, P["safe_seeds"])))
                 cell = H.Cell()
                 for seed in seeds:
                     if venv is None:
@@ -132,6 +135,9 @@ def run_all(a, P, interlace_pythonpath, programs, clock):
 
 def run_micro(a, P, interlace_pythonpath, clock):
     rows = []
+    strats, why = H.Interlace(sys.executable, interlace_pythonpath).strategies()
+    if not strats:
+        return [{"python": "all", "error": f"interlace unavailable: {why}"}]
     for label, base in H.micro_pythons():
         row = {"python": label, "path": base}
         rows.append(row)
@@ -246,14 +252,15 @@ def render(a, P, programs, results, columns, notes, meta, micro, cmdline, wall):
     for p in programs:
         il_b = best(results, p.name, il_cols)
         il_f = any(results[(p.name, c)].found for c in il_cols if (p.name, c) in results)
+        il_ok = any(results[(p.name, c)].ok_trials() for c in il_cols if (p.name, c) in results)
         rs = rf = "-"
         if p.expect == "bug":
             st_b = best(results, p.name, st_cols)
             fr_b = best(results, p.name, fr_cols)
             st_f = any(results[(p.name, c)].found for c in st_cols if (p.name, c) in results)
             fr_f = any(results[(p.name, c)].found for c in fr_cols if (p.name, c) in results)
-            rs = ratio_text(il_b, st_b, il_f, st_f) if il_cols and st_cols else "-"
-            rf = ratio_text(il_b, fr_b, il_f, fr_f) if il_cols and fr_cols else "-"
+            rs = ratio_text(il_b, st_b, il_f, st_f) if il_cols and st_cols and il_ok else "-"
+            rf = ratio_text(il_b, fr_b, il_f, fr_f) if il_cols and fr_cols and il_ok else "-"
         row = [p.name, p.expect, rs, rf] + [cell_text(results.get((p.name, c)), p.expect) for c in columns]
         L.append("| " + " | ".join(row) + " |")
     # totals
@@ -273,8 +280,8 @@ def render(a, P, programs, results, columns, notes, meta, micro, cmdline, wall):
     for n in notes:
         L.append(f"- note: {n}")
     L.append("")
-    L.append("Settings: " + ", ".join(f"{k}={v}" for k, v in P.items() if k != "micro_env")
-             + f"; seeds={a.seeds}. interlace: `python -m interlace run SCRIPT --strategy S --seed N "
+    L.append("Settings: " + ", ".join(f"{k}={v}" for k, v in P.items() if k not in ("micro_env", "seeds"))
+             + f", seeds={a.seeds}. interlace: `python -m interlace run SCRIPT --strategy S --seed N "
              f"--budget {P['il_budget']} --timeout {P['il_timeout']} --json OUT` (PYTHONPATH=src). "
              f"frontrun: one generic adapter (`bench/frontrun_adapter.py`, see bench/README.md), DPOR run once "
              f"(deterministic), random with {a.seeds} seeds, budget {P['fr_budget']}; `inconclusive` = frontrun "

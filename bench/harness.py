@@ -190,7 +190,8 @@ class Interlace:
         elif p.rc not in (0, 1):
             t.error = f"exit {p.rc}: {last_line(p.err)}"
         elif not data or "_error" in data:
-            t.error = data.get("_error", "no JSON written") if data else f"no JSON written (exit {p.rc})"
+            t.error = (data.get("_error", "no JSON written") if data
+                       else f"no JSON written (exit {p.rc}): {last_line(p.err)}")
         else:
             t.found = data.get("verdict") == "bug"
             t.executions_to_bug = data.get("executions_to_bug")

@@ -44,7 +44,7 @@ def main():
     t, data, p = il.run(bug, "pct", 0, 5, 10)
     check("fake finds din_phil2_sat", t.found and t.executions_to_bug == 1, f"{t} {p.err[-200:]}")
     # 3. a broken tool is recorded, not raised
-    broken = H.Interlace(sys.executable, "/nonexistent")
+    broken = H.Interlace("/nonexistent/python3", H.FAKE)
     t, _, _ = broken.run(bug, "pct", 0, 5, 10)
     check("missing interlace -> error recorded", t.error is not None, str(t))
     # 4. timeout handling

@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="search the interleavings of a threaded script")
     run.add_argument("script", help="a Python script that starts threads")
-    run.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed to the script")
+    run.add_argument("args", nargs="*", help="arguments for the script, after `--`")
     run.add_argument("--strategy", choices=search_mod.STRATEGIES, default="pct",
                      help="search strategy (default: pct)")
     run.add_argument("--budget", type=_positive_int, default=search_mod.DEFAULT_BUDGET,
@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay = sub.add_parser("replay", help="re-execute one recorded interleaving")
     replay.add_argument("--schedule", required=True, help="the token printed by `interlace run`")
     replay.add_argument("script")
-    replay.add_argument("args", nargs=argparse.REMAINDER)
+    replay.add_argument("args", nargs="*", help="arguments for the script, after `--`")
     _add_common(replay, model=False)
     replay.set_defaults(func=_cmd_replay)
 

@@ -65,7 +65,8 @@ def build_plan(code: types.CodeType, model: Model, record: bool) -> list[Optiona
             switch = kind is not None and dirty_before.get(instr.offset, True)
         else:
             switch = _gil_site_before(instr, index)
-            after = kind == "call" and not _skips_check(operands)
+            # 3.10 checks after every call; 3.11+ only after non-inlined (C) calls
+            after = kind == "call" and (PY < (3, 11) or not _skips_check(operands))
         if switch or after or (record and kind is not None):
             plan[instr.offset >> 1] = Step(instr.opname, instr.offset, line, kind, write, name,
                                            operands, switch, after)

@@ -14,7 +14,9 @@ from .trace import relevant_trace
 
 def replay_command(result: SearchResult) -> str:
     config = result.config
-    parts = ["interlace", "replay", "--schedule", result.schedule.token(), config.script, *config.argv]
+    parts = ["interlace", "replay", "--schedule", result.schedule.token(), config.script]
+    if config.argv:
+        parts += ["--", *config.argv]
     return " ".join(shlex.quote(p) for p in parts)
 
 

@@ -21,6 +21,7 @@ from .policies import Policy, default_choice
 from .threads import ManagedThread, State
 
 _real_lock = _thread.allocate_lock
+_CHECKS_AFTER_EVERY_CALL = sys.version_info < (3, 11)
 
 
 class Abort(BaseException):
@@ -39,7 +40,10 @@ class Scheduler:
         self.threads: list[ManagedThread] = []
         self.by_object: dict[int, ManagedThread] = {}
         self.current: Optional[ManagedThread] = None
+        #: Scheduling points with a choice: the unit of schedules and PCT's step bound.
         self.step = 0
+        #: Every scheduling point, choice or not: bounds livelocks.
+        self.points = 0
         #: Choices that differ from the default policy: the replayable schedule.
         self.deviations: list[tuple[int, int]] = []
         self.preemptions = 0
@@ -137,19 +141,24 @@ class Scheduler:
             self.schedule()
         if self.log is not None and step.kind is not None:
             self._record_access(step, frame)
-        if step.switch_after_c_call and not callee_is_python(step, frame):
+        if step.switch_after_c_call and (_CHECKS_AFTER_EVERY_CALL or not callee_is_python(step, frame)):
             self.pending_switch = True
 
     def schedule(self) -> None:
-        """A point where the running thread may be preempted."""
-        self.step += 1
-        if self.step > self.max_steps:
-            self.fail("livelock", f"no progress after {self.max_steps} scheduling steps "
+        """A point where the running thread may be preempted.
+
+        Only points with a real choice (another thread could run) count as steps: they are
+        what schedules and PCT's step bound are made of.
+        """
+        self.points += 1
+        if self.points > self.max_steps:
+            self.fail("livelock", f"no progress after {self.max_steps} scheduling points "
                       "(a thread may spin forever waiting for another)")
         current = self.current
         runnable = self._runnable()
         if len(runnable) == 1 and runnable[0] is current:
             return
+        self.step += 1
         choice = self._choose(runnable, current)
         if choice is not current:
             self._transfer(current, choice, park=True)

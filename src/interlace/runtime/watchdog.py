@@ -39,7 +39,7 @@ def _watch(sched: "Scheduler", threshold: float, period: float) -> None:
             last_key = None
             continue
         frame = sys._current_frames().get(current.ident)
-        key = (current.tid, sched.step, id(frame), frame.f_lasti if frame else -1)
+        key = (current.tid, sched.points, id(frame), frame.f_lasti if frame else -1)
         if key != last_key:
             last_key, since = key, _monotonic()
             continue
