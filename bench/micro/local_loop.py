@@ -10,7 +10,8 @@ out = []
 def work():
     acc = 0
     i = 0
-    while i < N:
+    n = N
+    while i < n:
         acc += i & 7
         i += 1
     out.append(acc)

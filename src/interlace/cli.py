@@ -58,9 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="interlace", description="Find thread races by controlling thread scheduling.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    run = sub.add_parser("run", help="search the interleavings of a threaded script")
+    run = sub.add_parser("run", help="search the interleavings of a threaded script",
+                         usage="interlace run [options] SCRIPT [-- SCRIPT_ARGS...]")
     run.add_argument("script", help="a Python script that starts threads")
-    run.add_argument("args", nargs="*", help="arguments for the script, after `--`")
     run.add_argument("--strategy", choices=search_mod.STRATEGIES, default="pct",
                      help="search strategy (default: pct)")
     run.add_argument("--budget", type=_positive_int, default=search_mod.DEFAULT_BUDGET,
@@ -77,7 +77,6 @@ def build_parser() -> argparse.ArgumentParser:
     replay = sub.add_parser("replay", help="re-execute one recorded interleaving")
     replay.add_argument("--schedule", required=True, help="the token printed by `interlace run`")
     replay.add_argument("script")
-    replay.add_argument("args", nargs="*", help="arguments for the script, after `--`")
     _add_common(replay, model=False)
     replay.set_defaults(func=_cmd_replay)
 
@@ -177,7 +176,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if argv is None:
         _ensure_hash_seed()
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    script_args: list[str] = []
+    if "--" in argv:  # everything after `--` belongs to the script
+        split = argv.index("--")
+        argv, script_args = argv[:split], argv[split + 1:]
     args = parser.parse_args(argv)
+    args.args = script_args
     try:
         return args.func(args)
     except UsageError as exc:

@@ -59,10 +59,14 @@ def build_plan(code: types.CodeType, model: Model, record: bool) -> list[Optiona
             iterable = stack.peek(1)  # FOR_ITER starts a block, so remember it here
         kind, write, name, operands = _access(instr, stack, iterable)
         switch = after = False
+        # An in-place operator is recorded but is no switch site of its own: ``x += 1`` on a
+        # number touches only the stack, and ``l += [1]`` on a shared list follows the load
+        # of ``l``, itself a switch site with only stack work in between.
+        shared = kind is not None and kind != "inplace"
         if model is Model.FREE_THREADED:
-            switch = kind is not None
+            switch = shared
         elif model is Model.GIL_39:
-            switch = kind is not None and dirty_before.get(instr.offset, True)
+            switch = shared and dirty_before.get(instr.offset, True)
         else:
             switch = _gil_site_before(instr, index)
             # 3.10 checks after every call; 3.11+ only after non-inlined (C) calls

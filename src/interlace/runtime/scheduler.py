@@ -62,6 +62,9 @@ class Scheduler:
         self.log = EventLog() if record else None
         self.namer = Namer()
         self.finished = False
+        #: Cached "no other thread could run now" (``None``: unknown).  Lets the hot path skip
+        #: scheduling points when there is no choice; reset on every thread state change.
+        self.alone: Optional[bool] = None
         main = self._new_thread("MainThread", daemon=False, thread=None)
         main.baton.release()  # the main thread starts out running
         main.baton.acquire()
@@ -73,6 +76,7 @@ class Scheduler:
     def _new_thread(self, name: str, daemon: bool, thread: Any) -> ManagedThread:
         mt = ManagedThread(len(self.threads), name, daemon, thread)
         self.threads.append(mt)
+        self.alone = None
         if thread is not None:
             self.by_object[id(thread)] = mt
         self.policy.thread_created(mt)
@@ -113,6 +117,7 @@ class Scheduler:
     def thread_finished(self, mt: ManagedThread) -> None:
         with self.mutex:
             mt.state = State.FINISHED
+            self.alone = None
             self.note("end", f"{mt.name} ends", obj=mt)
             for other in self.threads:
                 if other.state is State.BLOCKED and other.waiting_for in (mt, _SHUTDOWN):
@@ -126,6 +131,7 @@ class Scheduler:
         while not self._only_daemons_left():
             self.block(_SHUTDOWN)
         main.state = State.FINISHED
+        self.alone = None
 
     def _only_daemons_left(self) -> bool:
         return all(t.state is State.FINISHED or t.daemon for t in self.threads[1:])
@@ -136,7 +142,7 @@ class Scheduler:
         """Hook entry: called before each planned instruction of the running thread."""
         if self.outside_count:
             self._readmit()
-        if step.switch or self.pending_switch:
+        if (step.switch or self.pending_switch) and self.alone is not True:
             self.pending_switch = False
             self.schedule()
         if self.log is not None and step.kind is not None:
@@ -157,7 +163,9 @@ class Scheduler:
         current = self.current
         runnable = self._runnable()
         if len(runnable) == 1 and runnable[0] is current:
+            self.alone = True
             return
+        self.alone = False
         self.step += 1
         choice = self._choose(runnable, current)
         if choice is not current:
@@ -167,6 +175,7 @@ class Scheduler:
         """Park the running thread until ``resource`` wakes it; True if the deadline fired."""
         me = self.current
         me.state = State.BLOCKED
+        self.alone = None
         me.waiting_for = resource
         me.deadline = deadline
         me.timed_out = False
@@ -187,6 +196,7 @@ class Scheduler:
     def _wake(self, thread: ManagedThread) -> None:
         if thread.state is State.BLOCKED:
             thread.state = State.RUNNABLE
+            self.alone = None
             thread.waiting_for = None
             thread.deadline = None
 
@@ -227,6 +237,7 @@ class Scheduler:
         if to.state is State.BLOCKED:  # its timeout fires now
             self.clock = max(self.clock, to.deadline)
             to.state = State.RUNNABLE
+            self.alone = None
             to.timed_out = True
             to.deadline = None
             to.waiting_for = None
@@ -254,6 +265,7 @@ class Scheduler:
                 return
             self.outside_count -= 1
             mine.state = State.RUNNABLE
+            self.alone = None
             if self.current is None:
                 self.current = mine
                 return

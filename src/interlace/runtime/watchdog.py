@@ -53,11 +53,12 @@ def _take_turn_from(sched: "Scheduler", thread, frame) -> None:
         if sched.current is not thread or thread.state is not State.RUNNABLE:
             return
         thread.state = State.OUTSIDE
+        sched.alone = None
         sched.outside_count += 1
         where = f"{frame.f_code.co_filename}:{frame.f_lineno}" if frame else "unknown code"
         sched.outside_notes.append(
             f"{thread.name} blocked outside interlace's control at {where} "
-            f"(step {sched.step}); other threads ran meanwhile")
+            "; other threads ran meanwhile")
         runnable = sched._runnable()
         if not runnable:
             sched.current = None
