@@ -1,0 +1,41 @@
+"""Every program of ../shared/corpus gets the verdict on its first line, with default settings."""
+
+import json
+import re
+
+import pytest
+
+from conftest import CORPUS, ROOT, run_cli
+
+PROGRAMS = sorted(CORPUS.glob("*.py")) if CORPUS.is_dir() else []
+
+
+def _expected(path):
+    match = re.match(r"# expect: (bug|safe)(?:\s+# kind: (\w+))?", path.read_text().splitlines()[0])
+    assert match, f"{path} has no '# expect:' line"
+    return match.group(1), match.group(2)
+
+
+def test_corpus_is_present():
+    assert PROGRAMS, f"the shared corpus is missing: expected it at {CORPUS}"
+
+
+@pytest.mark.parametrize("path", PROGRAMS, ids=[p.stem for p in PROGRAMS])
+def test_default_verdict(tmp_path, path):
+    expect, kind = _expected(path)
+    out = tmp_path / "r.json"
+    result = run_cli("run", str(path), "--json", str(out), timeout=120)
+    data = json.loads(out.read_text())
+    assert data["seconds"] < 60, f"{path.name} took {data['seconds']:.1f} s"
+    if expect == "safe":
+        assert result.returncode == 0 and data["verdict"] == "no-bug-found", data["summary"]
+        return
+    assert result.returncode == 1 and data["verdict"] == "bug", result.stdout
+    if kind == "deadlock":
+        assert data["kind"] == "deadlock" and "deadlock" in data["summary"], data["summary"]
+    # the minimized schedule replays the same failure, every time
+    for _ in range(10):
+        replay = run_cli("replay", "--schedule", data["schedule"], str(path), "--json", str(out))
+        again = json.loads(out.read_text())
+        assert replay.returncode == 1 and again["kind"] == data["kind"], replay.stdout
+        assert again["summary"] == data["summary"]

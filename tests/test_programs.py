@@ -1,0 +1,85 @@
+"""Classic races and every synchronization primitive, both ways: misuse found, correct use quiet."""
+
+import json
+
+import pytest
+
+from conftest import PROGRAMS, run_cli
+
+# program -> expected kind of failure (None: nothing may be found)
+EXPECTED = {
+    "add_mul.py": "assertion",
+    "add_mul_locked.py": None,
+    "append_pop_len.py": "assertion",
+    "append_pop_len_locked.py": None,
+    "attr_loop.py": "assertion",
+    "attr_loop_locked.py": None,
+    "request_ids.py": "assertion",
+    "request_ids_locked.py": None,
+    "list_concat.py": "assertion",
+    "list_iadd.py": None,
+    "thread_exception.py": "exception",
+    "nested_start.py": None,
+    "trylock.py": "assertion",
+    "deadlock_abba.py": "deadlock",
+    "cond_if_consumer.py": "exception",
+    "cond_while_consumer.py": None,
+    "cond_missing_notify.py": "deadlock",
+    "semaphore_double_release.py": "exception",
+    "semaphore_ok.py": None,
+    "event_queue_barrier_ok.py": None,
+    "sleep_ordering.py": "assertion",
+    "timeouts_ok.py": None,
+}
+
+
+def _run(tmp_path, name, *extra):
+    out = tmp_path / "r.json"
+    result = run_cli("run", str(PROGRAMS / name), "--json", str(out), *extra)
+    assert out.exists(), result.stdout + result.stderr
+    return result, json.loads(out.read_text())
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_verdict(tmp_path, name):
+    kind = EXPECTED[name]
+    result, data = _run(tmp_path, name, "--budget", "150" if kind is None else "1000")
+    if kind is None:
+        assert result.returncode == 0, result.stdout
+        assert data["verdict"] == "no-bug-found" and data["executions"] == 150
+    else:
+        assert result.returncode == 1, result.stdout
+        assert data["verdict"] == "bug" and data["kind"] == kind, data["summary"]
+
+
+@pytest.mark.parametrize("model,found", [("gil", False), ("gil-3.9", True), ("free-threaded", True)])
+def test_attr_increment_loop_depends_on_the_model(tmp_path, model, found):
+    result, data = _run(tmp_path, "attr_loop.py", "--model", model, "--budget", "300")
+    assert (data["verdict"] == "bug") is found, (model, data["summary"])
+    assert data["model"] == model
+
+
+def test_deadlock_report_names_the_cycle(tmp_path):
+    result, data = _run(tmp_path, "deadlock_abba.py")
+    assert "deadlock:" in data["summary"] and "held by" in data["summary"]
+    assert "holds Lock#" in data["details"] and "deadlock_abba.py" in data["details"]
+
+
+def test_lock_order_inversion_is_warned_without_a_deadlock(tmp_path):
+    result, data = _run(tmp_path, "lock_order_inversion.py", "--budget", "20")
+    assert result.returncode == 0, result.stdout
+    assert any("took Lock#1 then Lock#2" in p for p in data["potential_deadlocks"]), data
+    assert "potential deadlock" in result.stdout
+
+
+def test_native_blocking_does_not_freeze_and_is_reported(tmp_path):
+    result, data = _run(tmp_path, "socket_blocking.py", "--budget", "5")
+    assert result.returncode == 0, result.stdout
+    assert any("outside interlace's control" in w and "socket_blocking.py" in w
+               for w in data["warnings"]), data["warnings"]
+
+
+def test_uncontrolled_preexisting_lock_never_hangs(tmp_path):
+    result, data = _run(tmp_path, "preexisting_lock.py", "--budget", "5", "--timeout", "60")
+    assert result.returncode == 0, result.stdout
+    assert data["warnings"], "running outside control must be reported"
