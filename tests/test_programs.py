@@ -30,6 +30,7 @@ EXPECTED = {
     "event_queue_barrier_ok.py": None,
     "sleep_ordering.py": "assertion",
     "timeouts_ok.py": None,
+    "more_primitives_ok.py": None,
 }
 
 

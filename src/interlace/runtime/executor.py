@@ -75,6 +75,9 @@ def run_execution(spec: ExecutionSpec) -> dict:
     os.close(write_fd)
     try:
         data = _read_all(read_fd, spec.wall_timeout)
+    except BaseException:  # Ctrl-C: leave no child (and none of its threads) behind
+        _kill(pid)
+        raise
     finally:
         os.close(read_fd)
     if data is None:
