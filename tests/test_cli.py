@@ -76,3 +76,19 @@ def test_script_arguments_follow_a_double_dash(tmp_path):
     script.write_text("import sys\nassert sys.argv[1:] == ['a', 'b'], sys.argv\n")
     result = run_cli("run", str(script), "--budget", "2", "--", "a", "b")
     assert result.returncode == 0, result.stdout
+
+
+def test_ctrl_c_stops_cleanly_with_exit_130():
+    import signal
+    import subprocess
+    import sys
+    import time
+    proc = subprocess.Popen([sys.executable, "-m", "interlace", "run",
+                             str(PROGRAMS / "attr_loop_locked.py"), "--budget", "100000",
+                             "--timeout", "600"], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    time.sleep(3)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, (out, err)
+    assert "the search was interrupted" in out and "No bug found in" in out
