@@ -26,7 +26,6 @@ class C:
 
 
 def test_attr_loop_has_no_switch_inside_the_increment_under_gil():
-    code = _code(ATTR_LOOP, "C").__dict__ if False else None
     namespace: dict = {}
     exec(textwrap.dedent(ATTR_LOOP), namespace)
     code = namespace["C"].run.__code__

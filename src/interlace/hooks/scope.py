@@ -8,7 +8,8 @@ import sysconfig
 import types
 from typing import Iterable
 
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+#: interlace's own source tree: never instrumented, hidden from traces.
+PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _library_dirs() -> list[str]:
@@ -22,7 +23,7 @@ class Scope:
     """Decides per code object, cached per file name (never hashes code objects)."""
 
     def __init__(self, include_packages: Iterable[str] = ()) -> None:
-        self._excluded = _library_dirs() + [_PACKAGE_DIR + os.sep]
+        self._excluded = _library_dirs() + [PACKAGE_DIR + os.sep]
         self._included = [_package_dir(name) for name in include_packages]
         self._cache: dict[str, bool] = {}
 

@@ -9,12 +9,12 @@ thread; handing over means releasing the chosen thread's baton and parking on on
 from __future__ import annotations
 
 import _thread
-import os
 import sys
 import traceback
 from typing import Any, Callable, Optional
 
 from ..bytecode.plan import Step
+from ..hooks.scope import PACKAGE_DIR as _PACKAGE_DIR
 from .access import Namer, callee_is_python, resolve
 from .events import Event, EventLog
 from .policies import Policy, default_choice
@@ -351,9 +351,6 @@ class LockOrder:
 
 _SHUTDOWN = "interpreter shutdown (waiting for non-daemon threads)"
 _SLEEP = "time.sleep"
-
-
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _user_frame():
