@@ -373,6 +373,9 @@ def main(argv=None):
     text = render(a, P, programs, results, columns, notes, meta, micro, cmdline, wall)
     out = a.out if os.path.isabs(a.out) else os.path.join(os.getcwd(), a.out)
     os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
+    kept = H.accelerator_section(out)  # written by `python -m bench.accel`: keep it
+    if kept:
+        text = H.replace_accelerator_section(text, kept)
     with open(out, "w") as fh:
         fh.write(text)
     try:

@@ -403,3 +403,44 @@ def machine_info() -> list[str]:
 def interp_version(python) -> str:
     p = run_cmd([python, "-c", "import sys,sysconfig;print(sys.version.split()[0], 'free-threaded' if sysconfig.get_config_var('Py_GIL_DISABLED') else 'GIL')"], 30)
     return p.out.strip() if p.rc == 0 else f"? ({last_line(p.err)})"
+
+
+# --------------------------------------------------------------------------- accelerator
+
+
+ACCEL_HEADING = "## Accelerator"
+
+
+def replace_accelerator_section(text: str, section: Optional[str]) -> str:
+    """``text`` with its "## Accelerator" section (up to the next "## " heading) replaced by
+    ``section``, or ``section`` appended; ``None`` keeps the old section (or none).
+
+    ``python -m bench.accel`` writes that section; ``python -m bench`` regenerates the rest of
+    docs/benchmarks.md and keeps it.
+    """
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, ln in enumerate(lines) if ln.rstrip() == ACCEL_HEADING), None)
+    old = ""
+    if start is not None:
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+        old = "".join(lines[start:end])
+        lines = lines[:start] + lines[end:]
+    new = section if section is not None else old
+    rest = "".join(lines).rstrip("\n")
+    if not new:
+        return rest + "\n" if rest else ""
+    return (rest + "\n\n" if rest else "") + new.rstrip("\n") + "\n"
+
+
+def accelerator_section(path: str) -> Optional[str]:
+    """The current "## Accelerator" section of ``path`` (``None`` if there is none)."""
+    try:
+        with open(path) as fh:
+            lines = fh.read().splitlines(keepends=True)
+    except OSError:
+        return None
+    start = next((i for i, ln in enumerate(lines) if ln.rstrip() == ACCEL_HEADING), None)
+    if start is None:
+        return None
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    return "".join(lines[start:end])

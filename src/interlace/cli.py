@@ -11,6 +11,8 @@ import os
 import sys
 from typing import Optional, Sequence
 
+from . import _args
+from ._args import positive_float as _positive_float, positive_int as _positive_int
 from .engine import search as search_mod
 from .models import Model
 
@@ -27,31 +29,19 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"interlace: error: {message}\n")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {value:g}")
-    return value
-
-
 def _model(text: str) -> Model:
     try:
         return Model.parse(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+#: ``--model all``: search every model and say under which ones the bug occurs.
+ALL_MODELS = "all"
+
+
+def _model_or_all(text: str):
+    return ALL_MODELS if text == ALL_MODELS else _model(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,13 +53,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("script", help="a Python script that starts threads")
     run.add_argument("--strategy", choices=search_mod.STRATEGIES, default="pct",
                      help="search strategy (default: pct)")
-    run.add_argument("--budget", type=_positive_int, default=search_mod.DEFAULT_BUDGET,
-                     help=f"maximum number of executions (default: {search_mod.DEFAULT_BUDGET})")
+    run.add_argument("--budget", type=_positive_int, default=None,
+                     help=f"maximum number of executions (default: {search_mod.DEFAULT_BUDGET}; "
+                          f"dpor: {search_mod.DEFAULT_DPOR_BUDGET})")
     run.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     run.add_argument("--timeout", type=_positive_float, default=search_mod.DEFAULT_TIMEOUT,
                      help=f"seconds for the whole search (default: {search_mod.DEFAULT_TIMEOUT:g})")
     run.add_argument("--depth", type=_positive_int, default=search_mod.DEFAULT_DEPTH,
                      help="PCT bug depth (default: 3)")
+    run.add_argument("--preemptions", type=_args.non_negative_int, default=None, metavar="K",
+                     help="dpor: explore only schedules with at most K preemptions (default: no bound)")
+    run.add_argument("--jobs", type=_args.jobs, default=1, metavar="N",
+                     help="worker processes, or 'auto' for every core (default: 1)")
+    run.add_argument("--shard", type=_args.shard, default=None, metavar="I/N",
+                     help="run only part I of N of the search (split one search across machines)")
     _add_common(run)
     run.add_argument("--no-shrink", action="store_true", help="report the first failure as found")
     run.set_defaults(func=_cmd_run)
@@ -87,8 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_common(parser: argparse.ArgumentParser, model: bool = True) -> None:
     if model:
-        parser.add_argument("--model", type=_model, default=Model.FREE_THREADED,
-                            help="switch model: free-threaded (default), gil, gil-3.9")
+        parser.add_argument("--model", type=_model_or_all, default=Model.FREE_THREADED,
+                            help="switch model: free-threaded (default), gil, gil-3.9, or all "
+                                 "(search each; on a bug, say under which models it occurs)")
     parser.add_argument("--max-steps", type=_positive_int, default=search_mod.DEFAULT_MAX_STEPS,
                         help="scheduling steps after which an execution counts as a livelock")
     parser.add_argument("--include", action="append", default=[], metavar="PACKAGE",
@@ -99,7 +97,7 @@ def _add_common(parser: argparse.ArgumentParser, model: bool = True) -> None:
 def _optional_commands():
     """Subcommands implemented in their own modules (each has add_parser/command)."""
     modules = []
-    for name in ("stress",):
+    for name in ("stress", "explain"):
         try:
             modules.append(__import__(f"interlace.{name}", fromlist=["add_parser"]))
         except ImportError:
@@ -140,9 +138,13 @@ def _config(args: argparse.Namespace, **overrides) -> search_mod.SearchConfig:
 def _cmd_run(args: argparse.Namespace) -> int:
     from .report.console import print_result
     from .report.progress import progress_bar
-    config = _config(args, strategy=args.strategy, budget=args.budget, seed=args.seed,
-                     timeout=args.timeout, model=args.model, depth=args.depth,
-                     shrink=not args.no_shrink)
+    budget = args.budget if args.budget is not None else search_mod.default_budget(args.strategy)
+    config = _config(args, strategy=args.strategy, budget=budget, seed=args.seed,
+                     timeout=args.timeout, model=_first_model(args.model), depth=args.depth,
+                     shrink=not args.no_shrink, preemptions=args.preemptions, jobs=args.jobs,
+                     shard=args.shard)
+    if args.model == ALL_MODELS:
+        return _run_all_models(config, args)
     with progress_bar(config.budget) as advance:
         result = search_mod.search(config, progress=advance)
     print_result(result)
@@ -152,6 +154,39 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if result.stopped_by == "interrupt" and not result.found:
         return EXIT_INTERRUPTED
     return EXIT_BUG if result.found else EXIT_OK
+
+
+def _first_model(model) -> Model:
+    return Model.FREE_THREADED if model == ALL_MODELS else model
+
+
+def _run_all_models(config: search_mod.SearchConfig, args: argparse.Namespace) -> int:
+    """``run --model all``: one bounded search per model, the first bug printed in full."""
+    from .engine.allmodels import search_all_models
+    from .report.console import print_model_verdicts, print_result
+    from .report.progress import progress_bar
+    bars: list = []  # one bar per model's search, each closed before the next opens
+
+    def progress_for(model):
+        while bars:
+            bars.pop().__exit__(None, None, None)
+        bars.append(progress_bar(config.budget))
+        return bars[-1].__enter__()
+
+    try:
+        result, verdicts = search_all_models(config, progress_for)
+    finally:
+        while bars:
+            bars.pop().__exit__(None, None, None)
+    print_result(result)
+    print_model_verdicts(verdicts)
+    if args.json:
+        from .report.jsonreport import write_json_models
+        write_json_models(result, verdicts, args.json)
+    found = any(v.result is not None and v.result.found for v in verdicts)
+    if result.stopped_by == "interrupt" and not found:
+        return EXIT_INTERRUPTED
+    return EXIT_BUG if found else EXIT_OK
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:

@@ -90,7 +90,6 @@ working, bad JSON path), 130 interrupted.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import signal
@@ -103,6 +102,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Optional
+
+from ._args import positive_float, positive_int
 
 __all__ = [
     "DEFAULT_RUNS",
@@ -554,26 +555,6 @@ def render_table(report: StressReport, include_example: bool = True):
     return table
 
 
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1: {text}")
-    return v
-
-
-def _positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not v > 0 or v != v or v == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number: {text}")
-    return v
-
-
 def add_parser(subparsers) -> None:
     """Add the ``stress`` subcommand to an argparse ``subparsers`` object."""
     p = subparsers.add_parser(
@@ -595,15 +576,15 @@ def add_parser(subparsers) -> None:
         help="interpreter to test (repeatable; default: the current interpreter)",
     )
     p.add_argument(
-        "--runs", type=_positive_int, default=DEFAULT_RUNS, metavar="N",
+        "--runs", type=positive_int, default=DEFAULT_RUNS, metavar="N",
         help=f"runs per interpreter (default {DEFAULT_RUNS})",
     )
     p.add_argument(
-        "--timeout", type=_positive_float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+        "--timeout", type=positive_float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
         help=f"per-run time limit; slower runs are killed and count as hangs (default {DEFAULT_TIMEOUT:g})",
     )
     p.add_argument(
-        "--jobs", "-j", type=_positive_int, default=DEFAULT_JOBS, metavar="N",
+        "--jobs", "-j", type=positive_int, default=DEFAULT_JOBS, metavar="N",
         help=f"runs executed in parallel (default {DEFAULT_JOBS})",
     )
     p.add_argument("--json", dest="json_path", metavar="PATH", help="also write the results as JSON")

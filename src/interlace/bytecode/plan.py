@@ -52,6 +52,7 @@ def build_plan(code: types.CodeType, model: Model, record: bool) -> list[Optiona
     dirty_before = _dirty_39(code, instructions) if model is Model.GIL_39 else {}
     line = code.co_firstlineno
     iterable: Expr = UNKNOWN
+    rows = []
     for index, (instr, stack) in enumerate(simulate(instructions)):
         if instr.starts_line:
             line = _line_of(instr, line)
@@ -71,7 +72,15 @@ def build_plan(code: types.CodeType, model: Model, record: bool) -> list[Optiona
             switch = _gil_site_before(instr, index)
             # 3.10 checks after every call; 3.11+ only after non-inlined (C) calls
             after = kind == "call" and (PY < (3, 11) or not _skips_check(operands))
-        if switch or after or (record and kind is not None):
+        rows.append((instr, line, kind, write, name, operands, switch, after))
+    # The switch a C call allows is taken before the next shared access (the scheduler's
+    # ``pending_switch``), so that access must reach the hook even when it is no site itself:
+    # otherwise ``d[k] = d.get(k, 0) + 1`` would only switch at the next call or back-edge.
+    owed = _owed_after_call(code, instructions, rows) if model is Model.GIL else set()
+    entry = _first_after_entry(code, instructions, rows) if model is Model.GIL else set()
+    for instr, line, kind, write, name, operands, switch, after in rows:
+        switch = switch or instr.offset in entry
+        if switch or after or instr.offset in owed or (record and kind is not None):
             plan[instr.offset >> 1] = Step(instr.opname, instr.offset, line, kind, write, name,
                                            operands, switch, after)
     return plan
@@ -123,12 +132,21 @@ def _gil_site_before(instr: dis.Instruction, index: int) -> bool:
     """CPython 3.10-3.13 eval-breaker sites, moved to the nearest equivalent instruction start."""
     op = instr.opname
     if op == "RESUME":
-        return (instr.arg or 0) < 2  # function start or after ``yield``, not ``await``
+        return _resume_checks(instr)
     if op in opsets.BACK_EDGES:
         return True
     if PY < (3, 11):
         return index == 0 or op in opsets.JUMPS_310
     return False
+
+
+def _resume_checks(instr: dis.Instruction) -> bool:
+    """Function start (0) or after ``yield`` (1), not after ``yield from``/``await`` (2, 3).
+
+    3.13 keeps more flags in the upper bits (``RESUME_OPARG_DEPTH1_MASK``: a ``yield`` at
+    except-depth 1 resumes with 5), so only the low two bits say where it resumes.
+    """
+    return (instr.arg or 0) & 3 < 2
 
 
 def _skips_check(operands: tuple) -> bool:
@@ -141,21 +159,81 @@ def _skips_check(operands: tuple) -> bool:
     return False
 
 
+def _owed_after_call(code: types.CodeType, instructions: list[dis.Instruction],
+                     rows: list[tuple]) -> set[int]:
+    """``gil``: offsets of shared accesses that may come first after a checking call."""
+    by_offset = {row[0].offset: row for row in rows}
+    owed: set[int] = set()
+
+    def visit(instr: dis.Instruction, pending: bool) -> bool:
+        _, _, kind, _, _, _, switch, after = by_offset[instr.offset]
+        if kind is not None and pending:
+            owed.add(instr.offset)
+        if after:
+            return True
+        return pending and kind is None and not switch  # any planned step takes the switch
+
+    _forward_flag(code, instructions, visit, entry=False, handler=False)
+    return owed
+
+
+def _first_after_entry(code: types.CodeType, instructions: list[dis.Instruction],
+                       rows: list[tuple]) -> set[int]:
+    """``gil``: shared accesses that may come first after function entry or a ``yield``.
+
+    Neither ``sys.monitoring`` INSTRUCTION events nor ``settrace`` opcode events fire for
+    ``RESUME`` (or a frame's first instruction on 3.10), so the entry check site is moved to
+    the frame's first shared access: only local instructions lie in between (see
+    docs/switch-models.md, section 3).
+    """
+    by_offset = {row[0].offset: row for row in rows}
+    first: set[int] = set()
+
+    def visit(instr: dis.Instruction, pending: bool) -> bool:
+        _, _, kind, _, _, _, switch, after = by_offset[instr.offset]
+        if instr.opname == "RESUME" and _resume_checks(instr):
+            return True
+        if pending and kind is not None:
+            first.add(instr.offset)
+        return pending and kind is None and not switch and not after
+
+    _forward_flag(code, instructions, visit, entry=PY < (3, 11), handler=False)
+    return first
+
+
 def _dirty_39(code: types.CodeType, instructions: list[dis.Instruction]) -> dict[int, bool]:
     """For 3.9 emulation: has a non-"fast" instruction run since the previous access?
 
     A forward data-flow over basic blocks (OR at merges); frame entry and exception handlers
     start dirty because 3.9 checks the eval breaker there.
     """
+    result: dict[int, bool] = {}
+
+    def visit(instr: dis.Instruction, dirty: bool) -> bool:
+        access = _access_kind_only(instr)
+        if access:
+            result[instr.offset] = dirty  # an access uses up the flag...
+        return instr.opname not in opsets.FAST_39 or (dirty and not access)  # ...then sets it anew
+
+    _forward_flag(code, instructions, visit, entry=True, handler=True)
+    return result
+
+
+def _forward_flag(code: types.CodeType, instructions: list[dis.Instruction],
+                  visit, entry: bool, handler: bool) -> None:
+    """Run ``visit(instr, flag) -> flag`` over the basic blocks to a fixpoint (OR at merges).
+
+    ``entry``/``handler``: the flag at frame entry and at exception handlers.  ``visit`` may
+    be called more than once per instruction; the last call sees the final (largest) flag.
+    """
     if not instructions:
-        return {}
+        return
     by_offset = {i.offset: n for n, i in enumerate(instructions)}
     handlers = _handler_offsets(code)
     starts = sorted({0} | {i.offset for i in instructions if i.is_jump_target} | handlers |
                     {instructions[n + 1].offset for n, i in enumerate(instructions[:-1])
                      if opsets.is_jump(i.opname) or i.opname.startswith(("RETURN", "RAISE", "RERAISE"))})
-    dirty_in = {s: (s == 0 or s in handlers) for s in starts}
-    result: dict[int, bool] = {}
+    dirty_in = {s: ((s == 0 and entry) or (s in handlers and handler)) for s in starts}
     changed = True
     while changed:
         changed = False
@@ -164,13 +242,7 @@ def _dirty_39(code: types.CodeType, instructions: list[dis.Instruction]) -> dict
             dirty = dirty_in[start]
             n = by_offset[start]
             while n < len(instructions) and (end is None or instructions[n].offset < end):
-                instr = instructions[n]
-                kind = _access_kind_only(instr)
-                if kind:
-                    result[instr.offset] = dirty
-                    dirty = instr.opname not in opsets.FAST_39
-                elif instr.opname not in opsets.FAST_39:
-                    dirty = True
+                dirty = visit(instructions[n], dirty)
                 n += 1
             last = instructions[n - 1]
             successors = []
@@ -182,7 +254,6 @@ def _dirty_39(code: types.CodeType, instructions: list[dis.Instruction]) -> dict
                 if succ in dirty_in and dirty and not dirty_in[succ]:
                     dirty_in[succ] = True
                     changed = True
-    return result
 
 
 def _access_kind_only(instr: dis.Instruction) -> bool:

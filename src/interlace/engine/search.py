@@ -19,11 +19,18 @@ from ..models import Model
 from ..runtime.executor import ExecutionSpec, PolicySpec, run_execution
 from .schedule import Schedule, python_tag, script_hash
 from .shrinker import shrink
+from .target import Target
 
-STRATEGIES = ("pct", "random")
+STRATEGIES = ("pct", "random", "dpor")
 
 #: Defaults chosen so that a plain ``interlace run`` ends within about a minute.
 DEFAULT_BUDGET = 1000
+#: Systematic search stops when the interleavings run out, normally long before this.
+DEFAULT_DPOR_BUDGET = 100_000
+
+
+def default_budget(strategy: str) -> int:
+    return DEFAULT_DPOR_BUDGET if strategy == "dpor" else DEFAULT_BUDGET
 DEFAULT_TIMEOUT = 50.0
 DEFAULT_DEPTH = 3
 DEFAULT_MAX_STEPS = 100_000
@@ -31,7 +38,8 @@ DEFAULT_MAX_STEPS = 100_000
 
 @dataclass(frozen=True)
 class SearchConfig:
-    script: str
+    #: The program: a script run as ``__main__`` (with ``argv``), or else ``target``.
+    script: str = ""
     argv: tuple[str, ...] = ()
     strategy: str = "pct"
     budget: int = DEFAULT_BUDGET
@@ -44,6 +52,18 @@ class SearchConfig:
     shrink: bool = True
     #: Wall-clock limit of one execution before it is killed as hung.
     execution_timeout: float = 30.0
+    #: DPOR only: at most this many preemptions per execution (``None``: unbounded).
+    preemptions: Optional[int] = None
+    #: Worker processes that share the search (1: run in this process).
+    jobs: int = 1
+    #: ``(index, count)``: run only this part of the search (1-based index), for CI sharding.
+    shard: Optional[tuple[int, int]] = None
+    #: A Python callable to run instead of ``script`` (the API and the pytest plugin).
+    target: Optional[Target] = None
+
+    def program_hash(self) -> str:
+        """The ``HASH`` of this program's replay tokens (its source, or its target's code)."""
+        return self.target.code_hash if self.target is not None else script_hash(self.script)
 
     def validate(self) -> None:
         if self.strategy not in STRATEGIES:
@@ -56,16 +76,28 @@ class SearchConfig:
             raise ValueError(f"timeout must be positive (got {self.timeout})")
         if self.max_steps < 1:
             raise ValueError(f"max-steps must be at least 1 (got {self.max_steps})")
+        if self.preemptions is not None and self.preemptions < 0:
+            raise ValueError(f"preemptions must be 0 or more (got {self.preemptions})")
+        if self.preemptions is not None and self.strategy != "dpor":
+            raise ValueError("a preemption bound needs --strategy dpor")
+        if self.jobs < 1:
+            raise ValueError(f"jobs must be at least 1 (got {self.jobs})")
+        if self.shard is not None:
+            index, count = self.shard
+            if count < 1 or not 1 <= index <= count:
+                raise ValueError(f"shard must be I/N with 1 <= I <= N (got {index}/{count})")
 
 
 @dataclass
 class SearchResult:
-    #: ``"bug"`` or ``"no-bug-found"`` (``"verified"`` is reserved for exhaustive search).
+    #: ``"bug"``, ``"no-bug-found"`` or, when a systematic search ran out of interleavings,
+    #: ``"verified"``.
     verdict: str
     config: SearchConfig
     executions: int
     seconds: float
-    #: Why the search stopped: ``bug``, ``budget``, ``timeout`` or ``interrupt``.
+    #: Why the search stopped: ``bug``, ``budget``, ``timeout``, ``interrupt``, and for
+    #: systematic search ``exhausted`` or ``nondeterminism``.
     stopped_by: str
     kind: Optional[str] = None
     summary: Optional[str] = None
@@ -82,6 +114,13 @@ class SearchResult:
     #: Lock-order inversions seen in executions that did not deadlock.
     potential_deadlocks: list[str] = field(default_factory=list)
     max_steps_seen: int = 0
+    #: Systematic search only: executions that ran to the end (one per equivalence class)...
+    classes: Optional[int] = None
+    #: ...executions cut short because they would repeat an explored class...
+    sleep_blocked: int = 0
+    #: ...alternatives left unexplored by the preemption bound, and still pending when stopped.
+    bounded_out: int = 0
+    pending: int = 0
 
     @property
     def found(self) -> bool:
@@ -97,6 +136,9 @@ def execution_seed(seed: int, index: int) -> int:
 
 def search(config: SearchConfig, progress: Optional[ProgressFn] = None) -> SearchResult:
     config.validate()
+    if config.strategy == "dpor":
+        from .systematic import search_systematic
+        return search_systematic(config, progress)
     started = time.monotonic()
     deadline = started + config.timeout
     epoch = time.time()
@@ -147,7 +189,8 @@ def _spec(config: SearchConfig, policy: PolicySpec, epoch: float, deadline: Opti
         wall = max(1.0, min(wall, deadline - time.monotonic() + 1.0))
     return ExecutionSpec(config.script, config.argv, config.model, policy, record=record,
                          max_steps=config.max_steps, include=config.include, epoch=epoch,
-                         wall_timeout=wall, output_path=output_path)
+                         wall_timeout=wall, output_path=output_path,
+                         target=config.target.run if config.target is not None else None)
 
 
 def _collect_caveats(outcome: dict, warnings: set, inversions: set) -> None:
@@ -176,7 +219,7 @@ def _finish_failure(config: SearchConfig, result: SearchResult, failing: dict, e
         except KeyboardInterrupt:
             pass
     deviations = tuple(tuple(d) for d in failing["deviations"])
-    result.schedule = Schedule(config.model, python_tag(), script_hash(config.script), deviations)
+    result.schedule = Schedule(config.model, python_tag(), config.program_hash(), deviations)
     recorded, output = replay_recorded(config, deviations, epoch)
     if recorded.get("failed") and recorded.get("kind") == kind:
         failing = recorded

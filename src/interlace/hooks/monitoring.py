@@ -13,9 +13,13 @@ _TOOL_IDS = (4, 3)  # 0-2 are debugger, coverage and profiler; 5 is the optimize
 
 
 class MonitoringHooks:
-    def __init__(self, scope: Scope, model: Model, record: bool, dispatch: Callable) -> None:
+    def __init__(self, scope: Scope, model: Model, record: bool, dispatch: Callable,
+                 accel=None) -> None:
         self._scope, self._model, self._record, self._dispatch = scope, model, record, dispatch
+        self._accel = accel
         self._tool = None
+        #: The C INSTRUCTION callback (``interlace._accel.Hook``) when accelerated.
+        self.c_hook = None
 
     def install(self) -> None:
         mon = sys.monitoring
@@ -29,11 +33,20 @@ class MonitoringHooks:
         scope, model, record, dispatch = self._scope, self._model, self._record, self._dispatch
         getframe = sys._getframe
         need_frame = record or model is Model.GIL
+        c_hook = None
+        if self._accel is not None:
+            from . import bind_scheduler
+            c_hook = self.c_hook = self._accel.Hook(
+                dispatch, record=record, need_frame=need_frame, monitoring=True, tool=tool,
+                set_local_events=mon.set_local_events)
+            bind_scheduler(c_hook, dispatch)
 
         def on_start(code, offset):
             if id(code) not in plans and scope.includes(code):
-                plans[id(code)] = build_plan(code, model, record)
+                plans[id(code)] = plan = build_plan(code, model, record)
                 keep.append(code)
+                if c_hook is not None:
+                    c_hook.add(code, plan)
                 mon.set_local_events(tool, code, events.INSTRUCTION)
             return DISABLE
 
@@ -44,7 +57,7 @@ class MonitoringHooks:
             dispatch(step, getframe(1) if need_frame else None)
 
         mon.register_callback(tool, events.PY_START, on_start)
-        mon.register_callback(tool, events.INSTRUCTION, on_instruction)
+        mon.register_callback(tool, events.INSTRUCTION, c_hook if c_hook is not None else on_instruction)
         mon.set_events(tool, events.PY_START)
         self._on_start = on_start
 

@@ -11,10 +11,26 @@ from .scope import Scope
 
 
 class TraceHooks:
-    def __init__(self, scope: Scope, model: Model, record: bool, dispatch: Callable) -> None:
+    def __init__(self, scope: Scope, model: Model, record: bool, dispatch: Callable,
+                 accel=None) -> None:
         self._scope, self._model, self._record, self._dispatch = scope, model, record, dispatch
         self._tracers: dict[int, object] = {}
         self._keep: list = []
+        self._accel = accel
+        #: The C trace function's state (``interlace._accel.Hook``) when accelerated: a
+        #: ``Py_tracefunc`` installed with ``PyEval_SetTrace`` in each managed thread.
+        self.c_hook = None
+        if accel is not None:
+            from . import bind_scheduler
+            self.c_hook = accel.Hook(dispatch, record=record,
+                                     need_frame=True, builder=self._plan_for)
+            bind_scheduler(self.c_hook, dispatch)
+
+    def _plan_for(self, code):
+        """The C tracer's first sight of a code object: its plan, or None (not user code)."""
+        if not self._scope.includes(code):
+            return None
+        return build_plan(code, self._model, self._record)
 
     def _tracer_for(self, code):
         tracer = self._tracers.get(id(code))
@@ -50,13 +66,19 @@ class TraceHooks:
         return tracer
 
     def install(self) -> None:
-        sys.settrace(self._global_trace)
+        self.attach_thread()
 
     def enter_module(self, code) -> None:
         """Module code starts with a ``call`` event once settrace is on: nothing to do."""
 
     def attach_thread(self) -> None:
-        sys.settrace(self._global_trace)
+        if self.c_hook is not None:
+            self._accel.settrace(self.c_hook)
+        else:
+            sys.settrace(self._global_trace)
 
     def uninstall(self) -> None:
-        sys.settrace(None)
+        if self.c_hook is not None:
+            self._accel.settrace(None)
+        else:
+            sys.settrace(None)

@@ -14,10 +14,35 @@ from .trace import relevant_trace
 
 def replay_command(result: SearchResult) -> str:
     config = result.config
+    if config.target is not None:  # a Python call or a pytest command, made by the API/plugin
+        return config.target.replay_hint(result.schedule.token())
     parts = ["interlace", "replay", "--schedule", result.schedule.token(), config.script]
     if config.argv:
         parts += ["--", *config.argv]
     return " ".join(shlex.quote(p) for p in parts)
+
+
+def statement(result: SearchResult) -> str:
+    """What the search established, in one sentence, never more than was explored."""
+    config = result.config
+    scope = f"{result.executions} execution{'s' if result.executions != 1 else ''}"
+    bound = f"preemption bound {config.preemptions}" if config.preemptions is not None else "no preemption bound"
+    if result.verdict == "verified":
+        return (f"all {result.classes} interleaving classes explored, no failure "
+                f"(model {config.model.value}, {bound})")
+    why = {"budget": f"the budget of {config.budget} executions was used up",
+           "timeout": f"the {config.timeout:g} s time limit was reached",
+           "interrupt": "the search was interrupted",
+           "nondeterminism": "the program did not repeat itself under replay",
+           "exhausted": "every interleaving class was explored, with the caveats below",
+           "bug": "a bug was found"}.get(result.stopped_by, result.stopped_by)
+    how = f"strategy {config.strategy}"
+    if config.strategy == "pct":
+        how += f" (depth {config.depth})"
+    if config.strategy == "dpor":
+        how += (f", {result.classes} interleaving classes complete, {result.pending} known "
+                f"alternatives left, {bound}")
+    return f"{scope}, {why}; {how}, model {config.model.value}, seed {config.seed}, {result.seconds:.1f} s"
 
 
 def print_result(result: SearchResult, console: Optional[Console] = None) -> None:
@@ -26,16 +51,15 @@ def print_result(result: SearchResult, console: Optional[Console] = None) -> Non
     config = result.config
     if result.found:
         _print_bug(result, console)
+    elif result.verdict == "verified":
+        console.print(Text(f"Verified: {statement(result)}.", style="bold green"))
+        console.print(f"Explored in {result.executions} executions ({result.sleep_blocked} cut short "
+                      f"as repeats), {result.seconds:.1f} s. Proved at interlace's granularity: "
+                      "switches between the bytecodes the model allows, shared accesses of the "
+                      "program's own code, the threading/queue primitives.")
     else:
-        scope = f"{result.executions} execution{'s' if result.executions != 1 else ''}"
-        why = {"budget": f"the budget of {config.budget} executions was used up",
-               "timeout": f"the {config.timeout:g} s time limit was reached",
-               "interrupt": "the search was interrupted"}[result.stopped_by]
-        console.print(Text(f"No bug found in {scope} ({why}).", style="bold green"))
-        console.print(f"Explored with strategy {config.strategy}"
-                      f"{f' (depth {config.depth})' if config.strategy == 'pct' else ''}, "
-                      f"model {config.model.value}, seed {config.seed}, in {result.seconds:.1f} s. "
-                      "This is not a proof: other interleavings may still fail.")
+        console.print(Text(f"No bug found: {statement(result)}.", style="bold green"))
+        console.print("This is not a proof: other interleavings may still fail.")
     for warning in result.warnings:
         console.print(Text(f"warning: {warning}", style="yellow"))
     for inversion in result.potential_deadlocks:
@@ -95,3 +119,29 @@ def _short(path: Optional[str]) -> str:
     except ValueError:
         return path
     return rel if not rel.startswith("..") else path
+
+
+def print_model_verdicts(verdicts, console: Optional[Console] = None) -> None:
+    """``run --model all``: one line per model, "yes" only for a failing execution found."""
+    import sys
+    console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+    console.print()
+    console.print(Text("Can it happen under each switch model?", style="bold"))
+    shown = next((v.result for v in verdicts if v.result is not None and v.result.found), None)
+    for verdict in verdicts:
+        row = Text(f"  {verdict.label:<18} ")
+        status, result = verdict.status, verdict.result
+        row.append(status, style="bold red" if status == "yes" else
+                   "bold green" if status == "no" else "yellow")
+        if status == "yes" and result is not None:
+            row.append(f"  (found in execution {result.executions_to_bug}, "
+                       f"{result.seconds_to_bug:.2f} s)")
+            if shown is not None and result.summary != shown.summary:
+                row.append(f": {result.kind}: {result.summary}")
+        elif status == "no" and result is not None:
+            row.append(f"  (every interleaving explored: {result.executions} execution(s))")
+        else:
+            row.append(f"  ({verdict.scope()})")
+        console.print(row)
+    from ..engine.allmodels import summary_line
+    console.print("  " + summary_line(verdicts))

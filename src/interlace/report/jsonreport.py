@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from ..engine.search import SearchResult
+from .console import statement
 from .trace import relevant_trace
 
 
@@ -14,6 +15,11 @@ def result_dict(result: SearchResult) -> dict[str, Any]:
     lines, _ = relevant_trace(failure.get("events") or [], failure.get("threads") or [])
     return {
         "verdict": result.verdict,
+        "statement": statement(result) if not result.found else result.summary,
+        "classes": result.classes,
+        "sleep_blocked": result.sleep_blocked,
+        "pending_alternatives": result.pending,
+        "preemption_bound": result.config.preemptions,
         "kind": result.kind,
         "summary": result.summary,
         "executions": result.executions,
@@ -39,4 +45,13 @@ def result_dict(result: SearchResult) -> dict[str, Any]:
 def write_json(result: SearchResult, path: str) -> None:
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(result_dict(result), handle, indent=2)
+        handle.write("\n")
+
+
+def write_json_models(result: SearchResult, verdicts, path: str) -> None:
+    """``run --model all``: the result shown, plus ``models``: each model's own verdict."""
+    data = result_dict(result)
+    data["models"] = {v.model.value: v.as_dict() for v in verdicts}
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2)
         handle.write("\n")

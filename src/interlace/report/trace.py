@@ -53,6 +53,8 @@ def relevant_trace(events: list[dict], threads: list[str], limit: int = 60) -> t
         if event["kind"] == "switch":
             preempted = preempted or event["preempted"]
             continue
+        if event["kind"] in ("touch", "begin"):  # dependence bookkeeping for systematic search
+            continue
         keep = _key(event) in shared or event["kind"] in ("start", "end", "join")
         if not keep:
             continue

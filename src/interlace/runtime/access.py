@@ -137,18 +137,23 @@ def _object_label(expr: object, obj: Any, namer: Namer, frame: types.FrameType) 
     return namer.name(obj)
 
 
-def resolve(step: Step, frame: types.FrameType, namer: Namer) -> Optional[Access]:
-    """The concrete access ``step`` is about to make, or ``None`` for an opaque call."""
+def resolve(step: Step, frame: types.FrameType, namer: Namer, values: bool = True) -> Optional[Access]:
+    """The concrete access ``step`` is about to make, or ``None`` for an opaque call.
+
+    ``values``: also show the value read (a ``repr``, which may run the program's own code;
+    systematic search does without).
+    """
+    short = short_repr if values else _no_value
     kind = step.kind
     if kind == "global":
         value = frame.f_globals.get(step.name, MISSING) if not step.write else MISSING
         return Access(("g", id(frame.f_globals), step.name), step.name, step.write,
-                      short_repr(value))
+                      short(value))
     if kind == "cell":
         value = frame.f_locals.get(step.name, MISSING) if not step.write else MISSING
         return Access(("c", frame.f_code.co_qualname if hasattr(frame.f_code, "co_qualname")
                        else frame.f_code.co_name, step.name), step.name, step.write,
-                      short_repr(value))
+                      short(value))
     if kind == "attr":
         obj = evaluate(step.operands[0], frame)
         owner = _object_label(step.operands[0], obj, namer, frame)
@@ -160,7 +165,7 @@ def resolve(step: Step, frame: types.FrameType, namer: Namer) -> Optional[Access
                 pass
         ident = id(obj) if obj is not MISSING else owner
         return Access(("a", ident, step.name), f"{owner}.{step.name}", step.write,
-                      short_repr(value))
+                      short(value))
     if kind in ("item", "slice", "contains", "inplace", "iter"):
         container = evaluate(step.operands[0], frame)
         if kind == "inplace" and not isinstance(container, _CONTAINERS):
@@ -176,9 +181,13 @@ def resolve(step: Step, frame: types.FrameType, namer: Namer) -> Optional[Access
         if kind == "item" and not step.write:
             value = evaluate(Item(step.operands[0], step.operands[1]), frame)
         return Access(("o", ident, key), f"{owner}[{short_repr(key)}]", step.write,
-                      short_repr(value))
+                      short(value))
     if kind == "call":
         return _resolve_call(step, frame, namer)
+    return None
+
+
+def _no_value(value: Any) -> None:
     return None
 
 

@@ -46,14 +46,113 @@ class EventLog:
         out = []
         for event in self.events:
             data = asdict(event)
-            data["location"] = _plain(event.location)
+            data["location"] = plain_location(event.location)
             out.append(data)
         return out
 
 
-def _plain(location: Any) -> Any:
+def plain_location(location: Any) -> Any:
     """Locations hold object ids and keys; keep them picklable and comparable."""
     if location is None:
         return None
     return tuple(item if isinstance(item, (int, str, float, bool, type(None))) else repr(item)
                  for item in location)
+
+
+#: The virtual clock: entering a timed wait, a timeout firing and reading the time touch it.
+CLOCK = ("clock",)
+
+
+class Footprint:
+    """What one transition (a thread's run between two scheduling points) touched.
+
+    Two transitions are *dependent* when they touch one location and at least one writes.
+    Containers are special: ``("o", c, None)`` is the whole of container ``c`` (``len``, an
+    ``append``, iteration) and conflicts with every key of ``c``; ``("o", c, k)`` conflicts only
+    with the same key.  This is the independence relation systematic search reorders by.
+    """
+
+    __slots__ = ("locations", "parts")
+
+    def __init__(self) -> None:
+        #: location -> written?
+        self.locations: dict[tuple, bool] = {}
+        #: container id -> was some single key of it written?  (keyed accesses only)
+        self.parts: dict[object, bool] = {}
+
+    def add(self, location: tuple, write: bool) -> None:
+        self.locations[location] = self.locations.get(location, False) or write
+        if location[0] == "o" and location[2] is not None:
+            self.parts[location[1]] = self.parts.get(location[1], False) or write
+
+    def conflicts(self, other: "Footprint") -> bool:
+        for loc, write in self.locations.items():
+            theirs = other.locations.get(loc)
+            if theirs is not None and (write or theirs):
+                return True
+            if loc[0] == "o" and loc[2] is None:
+                part = other.parts.get(loc[1])
+                if part is not None and (write or part):
+                    return True
+        for container, write in self.parts.items():
+            whole = other.locations.get(("o", container, None))
+            if whole is not None and (write or whole):
+                return True
+        return False
+
+    def __bool__(self) -> bool:
+        return bool(self.locations)
+
+    def __getstate__(self):
+        return (self.locations, self.parts)
+
+    def __setstate__(self, state) -> None:
+        self.locations, self.parts = state
+
+    def __repr__(self) -> str:
+        return f"Footprint({self.locations})"
+
+
+def generalized(fp: Footprint, base: int) -> Footprint:
+    """``fp`` with every object first touched at number ``base`` or later made anonymous.
+
+    Object numbers agree between two executions only up to the point where their schedules
+    part (``base`` objects were numbered by then); after it, the same object can get another
+    number.  A sleeping thread's footprint and a new transition are compared with the objects
+    of both numbered from ``base`` on treated as one: conservative, never unsound.
+    """
+    out = Footprint()
+    for loc, write in fp.locations.items():
+        if loc[0] in ("g", "a", "o", "s") and isinstance(loc[1], int) and loc[1] >= base:
+            loc = (loc[0], "*", *loc[2:])
+        out.add(loc, write)
+    return out
+
+
+def footprint_of(events: list[dict]) -> Footprint:
+    """The footprint of a list of recorded events (as :meth:`EventLog.as_dicts` gives them)."""
+    fp = Footprint()
+    for event in events:
+        loc = event.get("location")
+        if loc is not None:
+            fp.add(tuple(loc), bool(event.get("write")))
+    return fp
+
+
+@dataclass
+class Sleeper:
+    """A thread kept from running first: the footprint of the transition it would make.
+
+    Objects numbered from ``base`` on are anonymous in ``footprint`` (see :func:`generalized`).
+    """
+
+    footprint: Footprint
+    base: int
+
+    @classmethod
+    def of(cls, fp: Footprint, base: int) -> "Sleeper":
+        return cls(generalized(fp, base), base)
+
+    def woken_by(self, fp: Footprint) -> bool:
+        """Does a transition with footprint ``fp`` disturb this thread's transition?"""
+        return self.footprint.conflicts(generalized(fp, self.base))

@@ -1,8 +1,9 @@
 """Running one execution of a script, from a clean state, in a forked child process.
 
 The parent (the search) forks; the child installs the patches and hooks, runs the script as
-``__main__`` under a fresh :class:`Scheduler`, and sends its outcome back through a pipe as a
-plain dict.  A fork per execution gives every execution fresh module state and makes a
+``__main__`` (or calls a *target*, a Python callable from the API or the pytest plugin, as the
+main thread's body) under a fresh :class:`Scheduler`, and sends its outcome back through a
+pipe as a plain dict.  A fork per execution gives every execution fresh module state and makes a
 wedged execution killable.
 """
 
@@ -15,8 +16,9 @@ import select
 import signal
 import sys
 import types
+import warnings
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Callable, Optional
 
 from ..models import Model
 
@@ -30,6 +32,10 @@ class PolicySpec:
     depth: int = 3
     step_bound: int = 1000
     deviations: tuple[tuple[int, int], ...] = ()
+    #: ``systematic`` only: the thread chosen at each of the first choice points...
+    prefix: tuple[int, ...] = ()
+    #: ...and the sleeping threads at the end of the prefix, with their footprints.
+    sleep: tuple[tuple[int, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -47,25 +53,38 @@ class ExecutionSpec:
     #: Where the program's stdout/stderr go (``None``: discarded).
     output_path: Optional[str] = None
     watchdog_threshold: float = 0.25
+    #: With ``record``: also the values read (for traces people read; systematic search skips it).
+    record_values: bool = True
+    #: A callable to run as the main thread's body instead of ``script`` (the Python API and
+    #: the pytest plugin).  Never pickled: the forked child inherits it.
+    target: Optional[Callable[[], None]] = None
 
 
 def make_policy(spec: PolicySpec):
-    from .policies import PCTPolicy, RandomPolicy, ReplayPolicy
+    from .policies import PCTPolicy, RandomPolicy, ReplayPolicy, SystematicPolicy
     if spec.name == "pct":
         return PCTPolicy(spec.seed, spec.depth, spec.step_bound)
     if spec.name == "random":
         return RandomPolicy(spec.seed)
     if spec.name == "replay":
         return ReplayPolicy(spec.deviations)
+    if spec.name == "systematic":
+        return SystematicPolicy(spec.prefix, dict(spec.sleep))
     raise ValueError(f"unknown policy {spec.name!r}")
 
 
 def run_execution(spec: ExecutionSpec) -> dict:
     """Fork, run ``spec`` in the child, and return its outcome dict."""
+    _preload_child_modules()
     read_fd, write_fd = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
-    pid = os.fork()
+    with warnings.catch_warnings():
+        # 3.12+ warns when a process with other threads (pytest-xdist's I/O thread, say)
+        # forks.  The child never touches those threads' state, so the warning is noise here.
+        warnings.filterwarnings("ignore", message=r".*use of fork\(\) may lead to deadlocks",
+                                category=DeprecationWarning)
+        pid = os.fork()
     if pid == 0:  # child
         os.close(read_fd)
         try:
@@ -93,6 +112,29 @@ def run_execution(spec: ExecutionSpec) -> dict:
                 "details": "", "steps": None, "deviations": list(spec.policy.deviations),
                 "events": None}
     return pickle.loads(data)
+
+
+_preloaded = False
+
+
+def _preload_child_modules() -> None:
+    """Import in the parent, once, what every child needs.
+
+    Children are forks: whatever the parent has imported they inherit for free, whatever it
+    has not each of them imports again (about 30 ms, five times a small execution's cost).
+    """
+    global _preloaded
+    if _preloaded:
+        return
+    import importlib
+
+    from . import current, patches, policies, scheduler, watchdog  # noqa: F401
+    from ..hooks import make_hooks  # noqa: F401
+    from ..hooks.scope import Scope
+    backend = "..hooks.monitoring" if sys.version_info >= (3, 12) else "..hooks.settrace"
+    importlib.import_module(backend, __package__)
+    Scope(())  # warms sysconfig's path computations
+    _preloaded = True
 
 
 def _read_all(fd: int, timeout: float) -> Optional[bytes]:
@@ -154,30 +196,56 @@ def _child(spec: ExecutionSpec, write_fd: int) -> None:
             view = view[written:]
         os._exit(0)
 
-    with open(spec.script, "rb") as handle:
-        code = compile(handle.read(), spec.script, "exec")
+    code = None
+    if spec.target is None:
+        with open(spec.script, "rb") as handle:
+            code = compile(handle.read(), spec.script, "exec")
     sched = Scheduler(make_policy(spec.policy), record=spec.record, max_steps=spec.max_steps,
-                      finish=finish)
+                      finish=finish, record_values=spec.record_values)
     current.scheduler = sched
     hooks = make_hooks(Scope(spec.include), spec.model, spec.record, sched.dispatch)
     patches.install(hooks.attach_thread, spec.epoch)
+    if code is not None:
+        module = _enter_main_module(spec)
+    else:
+        _print_to_output_fds()
+    watchdog.start(sched, spec.watchdog_threshold)
+    hooks.install()
+    try:
+        if code is not None:
+            hooks.enter_module(code)
+            exec(code, module.__dict__)
+        else:
+            spec.target()  # a call: the hooks see its frames start like any other
+    except SystemExit as exc:
+        if exc.code not in (None, 0):
+            what = "the script" if code is not None else "the program"
+            sched.fail("exit", f"{what} exited with status {exc.code!r}")
+    except BaseException as exc:  # noqa: BLE001 - the program's own failure
+        sched.fail_exception(exc, sched.threads[0])
+    sched.main_finished()
+    sched.conclude({"failed": False})
+
+
+def _enter_main_module(spec: ExecutionSpec) -> types.ModuleType:
+    """Make the script ``__main__``, with its own argv and directory, as ``python script`` does."""
     module = types.ModuleType("__main__")
     module.__dict__.update({"__file__": spec.script, "__builtins__": builtins})
     sys.modules["__main__"] = module
     sys.argv = [spec.script, *spec.argv]
     sys.path[0] = os.path.dirname(os.path.abspath(spec.script))
-    watchdog.start(sched, spec.watchdog_threshold)
-    hooks.install()
-    hooks.enter_module(code)
-    try:
-        exec(code, module.__dict__)
-    except SystemExit as exc:
-        if exc.code not in (None, 0):
-            sched.fail("exit", f"the script exited with status {exc.code!r}")
-    except BaseException as exc:  # noqa: BLE001 - the program's own failure
-        sched.fail_exception(exc, sched.threads[0])
-    sched.main_finished()
-    sched.conclude({"failed": False})
+    return module
+
+
+def _print_to_output_fds() -> None:
+    """Point ``sys.stdout``/``sys.stderr`` at fds 1 and 2 (already redirected to the output file).
+
+    A callable target inherits the parent's Python-level streams, which under pytest are its
+    capture buffers: without this, every execution's prints would pile up in the test's
+    captured output instead of only the failing execution's appearing in the report.
+    """
+    sys.stdout = open(1, "w", buffering=1, closefd=False)
+    sys.stderr = open(2, "w", buffering=1, closefd=False)
 
 
 def _redirect_output(path: Optional[str]) -> None:

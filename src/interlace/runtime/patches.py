@@ -13,6 +13,7 @@ import time
 from typing import Any, Callable, Optional
 
 from . import current, sync
+from .events import CLOCK
 
 _orig_start = threading.Thread.start
 _orig_join = threading.Thread.join
@@ -37,13 +38,37 @@ def install(attach_thread: Callable[[], None], epoch: float) -> None:
     time.time = lambda: epoch + _virtual_monotonic()
     threading.Thread.start = _make_start(attach_thread)
     threading.Thread.join = _join
+    threading.Thread.is_alive = _is_alive
+    threading.Event.is_set = _event_is_set
 
 
 def _virtual_monotonic() -> float:
     sched = current.scheduler
     if sched is None:
         return _real_monotonic()
+    sched.touch(CLOCK, write=False, raw=True)
     return 1000.0 + sched.clock
+
+
+_orig_is_alive = threading.Thread.is_alive
+_orig_is_set = threading.Event.is_set
+
+
+def _is_alive(self: threading.Thread) -> bool:
+    sched = current.scheduler
+    mt = sched.managed(self) if sched is not None else None
+    if mt is not None:
+        sched.touch(mt, write=False)  # ordered against the thread's end
+    return _orig_is_alive(self)
+
+
+def _event_is_set(self: threading.Event) -> bool:
+    sched = current.scheduler
+    if sched is not None:
+        # set() and clear() hold the Condition's lock: order this read against them.
+        lock = self._cond._lock
+        sched.touch(getattr(lock, "_block", lock), write=False)
+    return _orig_is_set(self)
 
 
 def _sleep(seconds: float) -> None:
@@ -113,7 +138,7 @@ def _join(self: threading.Thread, timeout: Optional[float] = None) -> None:
     from .threads import State
     sched.schedule()
     deadline = None if timeout is None else sched.clock + max(timeout, 0)
-    sched.note("join", f"join {mt.name}", obj=mt)
     while mt.state is not State.FINISHED:
         if sched.block(mt, deadline):
             return
+    sched.note("join", f"join {mt.name}", obj=mt, write=False)

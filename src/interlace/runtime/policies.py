@@ -11,8 +11,14 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Optional, Sequence
 
+from .events import Footprint, Sleeper, plain_location
+
 if TYPE_CHECKING:
+    from .scheduler import Scheduler
     from .threads import ManagedThread
+
+
+_NEVER = 2**62  # a step no execution reaches
 
 
 def default_choice(runnable: Sequence["ManagedThread"], current: Optional["ManagedThread"]) -> "ManagedThread":
@@ -32,6 +38,19 @@ class Policy:
     def thread_created(self, thread: "ManagedThread") -> None:
         """Called once per thread, in creation order."""
 
+    def attach(self, scheduler: "Scheduler") -> None:
+        """Called once, when the execution's scheduler exists."""
+
+    def quiet_until(self, step: int) -> int:
+        """The last step up to which :meth:`choose` surely keeps the running thread.
+
+        Asked right after step ``step`` chose the running thread, by the C accelerator: up to
+        the returned step, as long as the runnable threads stay the same, ``choose`` would
+        return the running thread and change nothing, so those scheduling points are counted
+        without calling it.  ``step`` itself (the default) means: call ``choose`` every time.
+        """
+        return step
+
 
 class ReplayPolicy(Policy):
     """Follow recorded deviations; default choice elsewhere (including invalid entries)."""
@@ -46,6 +65,9 @@ class ReplayPolicy(Policy):
                 if thread.tid == tid:
                     return thread
         return default_choice(runnable, current)
+
+    def quiet_until(self, step):
+        return min((s for s in self._at if s > step), default=_NEVER) - 1
 
 
 class RandomPolicy(Policy):
@@ -85,6 +107,12 @@ class PCTPolicy(Policy):
     def thread_created(self, thread):
         self._priority[thread.tid] = self._depth + self._rng.random()
 
+    def quiet_until(self, step):
+        # the running thread is the highest-priority runnable one until the next change point
+        if step >= self._bound:
+            return step
+        return min(min((c for c in self._changes if c > step), default=_NEVER) - 1, self._bound)
+
     def choose(self, step, runnable, current):
         if step > self._bound:
             return self._tail.choose(step, runnable, current)
@@ -98,3 +126,57 @@ class PCTPolicy(Policy):
             if priority > best_priority:
                 best, best_priority = thread, priority
         return best
+
+
+class Diverged(Exception):
+    """A replayed prefix asked for a thread that cannot run: the program is nondeterministic."""
+
+
+class SystematicPolicy(Policy):
+    """One execution of a systematic (DPOR) search.
+
+    Follows ``prefix`` (the thread to run at each of the first choice points), then makes the
+    default choice among threads that are not asleep.  ``sleep`` maps each thread that must not
+    run first to the footprint of the transition it would make (known from an earlier
+    execution of the same prefix); a thread wakes up once a transition it depends on runs.
+    If every runnable thread is asleep, the rest of this execution is equivalent to one already
+    explored, and it stops ("sleep-set blocked").
+    """
+
+    def __init__(self, prefix: Sequence[int], sleep: dict[int, Sleeper]) -> None:
+        self._prefix = tuple(prefix)
+        self._sleep = dict(sleep)
+        self._scheduler: Optional["Scheduler"] = None
+        self._seen = 0  # events of the log already folded into the sleep set
+
+    def attach(self, scheduler):
+        self._scheduler = scheduler
+
+    def choose(self, step, runnable, current):
+        if step <= len(self._prefix):
+            want = self._prefix[step - 1]
+            for thread in runnable:
+                if thread.tid == want:
+                    return thread
+            self._scheduler.conclude({"failed": False, "diverged": True, "summary":
+                                      f"replaying the explored prefix, thread {want} could not run "
+                                      f"at step {step} (runnable: {[t.tid for t in runnable]})"})
+        if self._sleep:
+            self._wake_dependents()
+        awake = [t for t in runnable if t.tid not in self._sleep]
+        if not awake:
+            self._scheduler.conclude({"failed": False, "sleep_blocked": True})
+        return default_choice(awake, current)
+
+    def _wake_dependents(self) -> None:
+        """Fold the transitions run since the last choice into the sleep set."""
+        events = self._scheduler.log.events
+        start = self._seen
+        self._seen = len(events)
+        branch = len(self._prefix)  # transitions before the branch point ran in the prefix
+        done = Footprint()
+        for event in events[start:]:
+            if event.step >= branch and event.location is not None:
+                done.add(plain_location(event.location), event.write)
+        if done:
+            self._sleep = {tid: s for tid, s in self._sleep.items() if not s.woken_by(done)}

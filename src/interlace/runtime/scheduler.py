@@ -16,9 +16,9 @@ from typing import Any, Callable, Optional
 from ..bytecode.plan import Step
 from ..hooks.scope import PACKAGE_DIR as _PACKAGE_DIR
 from .access import Namer, callee_is_python, resolve
-from .events import Event, EventLog
+from .events import CLOCK, Event, EventLog
 from .policies import Policy, default_choice
-from .threads import ManagedThread, State
+from .threads import ManagedThread, State, handoff as _handoff
 
 _real_lock = _thread.allocate_lock
 _CHECKS_AFTER_EVERY_CALL = sys.version_info < (3, 11)
@@ -29,11 +29,26 @@ class Abort(BaseException):
 
 
 class Scheduler:
+    #: The state the hooks' hot path reads.  The C accelerator (``interlace.hooks.bind_scheduler``)
+    #: mirrors these into C through data descriptors on a per-execution subclass, so every write
+    #: is seen at once; on the pure-Python path they are plain attributes.  When not recording,
+    #: C also counts the scheduling points ``Policy.quiet_until`` promises to keep quiet (only
+    #: ``points += 1; step += 1``, as :meth:`schedule` does there): any other per-step effect
+    #: added to ``schedule``/``_choose`` must keep ``quiet_until`` returning ``step`` for it.
+    #: Every change of the runnable threads or of the running thread must write ``alone``, and
+    #: a change to when :meth:`dispatch` does something must be made in ``_accel.c`` (decide) too.
+    ACCEL_FLAGS = ("alone", "pending_switch", "outside_count", "step", "points")
+
     def __init__(self, policy: Policy, *, record: bool, max_steps: int,
-                 finish: Callable[[dict], None]) -> None:
+                 finish: Callable[[dict], None], record_values: bool = True) -> None:
         self.policy = policy
         #: Record every shared access and sync operation (final replays, systematic search).
         self.record = record
+        #: Recorded reads carry the value read (a ``repr``: only for the trace people read).
+        self.record_values = record_values
+        #: Inside the recorder: a ``repr`` there may run user code, which must neither be
+        #: recorded nor reach a scheduling point.
+        self._recording = False
         self.max_steps = max_steps
         #: Called once with the execution's outcome; never returns (ends the process).
         self._finish = finish
@@ -60,6 +75,13 @@ class Scheduler:
         #: Guards state shared with the watchdog and threads returning from native code.
         self.mutex = _real_lock()
         self.log = EventLog() if record else None
+        #: Every choice point as ``(enabled tids, chosen tid, running tid or None, objects
+        #: numbered so far)``, for systematic search (``None`` when not recording).
+        self.choices: Optional[list[tuple[tuple[int, ...], int, Optional[int], int]]] = [] if record else None
+        #: Object id -> number in order of first recorded touch.  Addresses differ between
+        #: executions (every fork starts from a different parent heap); first-touch order is
+        #: the same as long as two executions follow the same schedule.
+        self.objects: dict[int, int] = {}
         self.namer = Namer()
         self.finished = False
         #: Cached "no other thread could run now" (``None``: unknown).  Lets the hot path skip
@@ -70,6 +92,7 @@ class Scheduler:
         main.baton.acquire()
         main.ident = _thread.get_ident()
         self.current = main
+        policy.attach(self)
 
     # -- threads -------------------------------------------------------------------------------
 
@@ -104,6 +127,7 @@ class Scheduler:
         mt.ident = _thread.get_ident()
         attach()
         self._park(mt)
+        self.touch(mt, write=False, kind="begin")  # ordered after the start that created it
         try:
             body()
         except Abort:
@@ -140,6 +164,8 @@ class Scheduler:
 
     def dispatch(self, step: Step, frame: Any) -> None:
         """Hook entry: called before each planned instruction of the running thread."""
+        if self._recording:
+            return
         if self.outside_count:
             self._readmit()
         if (step.switch or self.pending_switch) and self.alone is not True:
@@ -179,7 +205,13 @@ class Scheduler:
         me.waiting_for = resource
         me.deadline = deadline
         me.timed_out = False
+        if deadline is not None:
+            self.touch(CLOCK, write=True, raw=True)  # its deadline can disable others' timeouts
         self._switch_away(me, park=True)
+        # Each primitive records what it observes once awake (acquire, join...); a timeout
+        # observes the clock.
+        if me.timed_out:
+            self.touch(CLOCK, write=True, raw=True)
         return me.timed_out
 
     def sleep(self, seconds: float) -> None:
@@ -210,6 +242,9 @@ class Scheduler:
 
     def _choose(self, runnable: list[ManagedThread], current: Optional[ManagedThread]) -> ManagedThread:
         choice = self.policy.choose(self.step, runnable, current)
+        if self.choices is not None:
+            running = current.tid if current is not None and current.state is State.RUNNABLE else None
+            self.choices.append((tuple(t.tid for t in runnable), choice.tid, running, len(self.objects)))
         if choice is not default_choice(runnable, current):
             self.deviations.append((self.step, choice.tid))
             if current is not None and current.state is State.RUNNABLE:
@@ -248,6 +283,11 @@ class Scheduler:
             self.log.add(Event(self.step, to.tid, "switch", f"switch to {to.name}",
                                preempted=me is not None and me.state is State.RUNNABLE))
         self.current = to
+        if park and me is not None and _handoff is not None:
+            _handoff(to.baton, me.baton)  # C batons: release theirs, wait on ours, GIL dropped
+            if self.finished:
+                raise Abort()
+            return
         to.baton.release()
         if park and me is not None:
             self._park(me)
@@ -276,21 +316,50 @@ class Scheduler:
     def _record_access(self, step: Step, frame: Any) -> None:
         if frame is None:
             frame = sys._getframe(3)
-        access = resolve(step, frame, self.namer)
+        self._recording = True
+        try:
+            access = resolve(step, frame, self.namer, self.record_values)
+        finally:
+            self._recording = False
         if access is not None:
             self.log.add(Event(self.step, self.current.tid, "access", access.label,
-                               write=access.write, value=access.value, location=access.location,
+                               write=access.write, value=access.value,
+                               location=self._logical(access.location),
                                file=frame.f_code.co_filename, line=step.line))
 
-    def note(self, kind: str, text: str, obj: Any = None) -> None:
-        """Record a synchronization event (lock, start, join, notify...) in the trace."""
-        if self.log is None or self.current is None:
+    def note(self, kind: str, text: str, obj: Any = None, write: bool = True) -> None:
+        """Record a synchronization event (lock, start, join, notify...) in the trace.
+
+        ``write``: does it change the primitive's state (acquire, release, notify) or only
+        observe it (a blocked attempt, a join that returns)?  Systematic search reorders two
+        operations on one primitive unless both only observe.
+        """
+        if self.log is None or self.current is None or self._recording:
             return
         frame = _user_frame()
-        self.log.add(Event(self.step, self.current.tid, kind, text,
-                           location=("s", id(obj)) if obj is not None else None,
+        self.log.add(Event(self.step, self.current.tid, kind, text, write=write,
+                           location=("s", self._number(id(obj))) if obj is not None else None,
                            file=frame.f_code.co_filename if frame else None,
                            line=frame.f_lineno if frame else None))
+
+    def touch(self, obj: Any, write: bool, raw: bool = False, kind: str = "touch") -> None:
+        """Record a dependence on a primitive (or, ``raw``, a location) that the trace hides."""
+        if self.log is None or self.current is None or self._recording:
+            return
+        location = obj if raw else ("s", self._number(id(obj)))
+        self.log.add(Event(self.step, self.current.tid, kind, "", write=write, location=location))
+
+    def _number(self, ident: int) -> int:
+        number = self.objects.get(ident)
+        if number is None:
+            number = self.objects[ident] = len(self.objects)
+        return number
+
+    def _logical(self, location: tuple) -> tuple:
+        """``location`` with the object's address replaced by its first-touch number."""
+        if location[0] in ("g", "a", "o") and isinstance(location[1], int):
+            return (location[0], self._number(location[1]), *location[2:])
+        return location
 
     # -- outcomes ------------------------------------------------------------------------------
 
@@ -316,6 +385,7 @@ class Scheduler:
             "uncontrolled_locks": sorted(set(self.uncontrolled_locks)),
             "lock_order": self.lock_order.inversions(),
             "events": self.log.as_dicts() if self.log is not None else None,
+            "choices": self.choices,
         })
         self._finish(outcome)
 

@@ -52,16 +52,20 @@ class Lock:
         deadline = _deadline(sched, blocking, timeout)
         while not self._real.acquire(False):
             if not blocking:
+                sched.touch(self, write=False)
                 return False
             if self._interlace_owner is None:
                 sched.uncontrolled_locks.append(self._interlace_label)
                 return self._real.acquire(blocking, timeout)
             self._waiters.append(me)
-            sched.note("blocked", f"blocked on {self._interlace_label}", obj=self)
+            # A blocked attempt changes nothing: systematic search treats the acquisition as
+            # disabled until a release, so it is not a dependence (no location).
+            sched.note("blocked", f"blocked on {self._interlace_label}")
             timed_out = sched.block(self, deadline)
             if me in self._waiters:
                 self._waiters.remove(me)
             if timed_out:
+                sched.touch(self, write=False)  # it saw the lock still held
                 return False
         self._interlace_owner = me
         sched.lock_order.acquired(me, self._interlace_label)
@@ -86,6 +90,9 @@ class Lock:
         self.release()
 
     def locked(self) -> bool:
+        sched = current.scheduler
+        if sched is not None:
+            sched.touch(self, write=False)
         return self._real.locked()
 
     def _at_fork_reinit(self) -> None:

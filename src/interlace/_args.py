@@ -1,0 +1,64 @@
+"""argparse value types shared by the subcommands (``run``, ``replay``, ``stress``...)."""
+
+from __future__ import annotations
+
+import argparse
+
+__all__ = ["positive_int", "positive_float", "non_negative_int", "jobs", "shard"]
+
+
+def positive_int(text: str) -> int:
+    """An integer >= 1 (``--budget``, ``--runs``, ``--jobs``...)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """A number of seconds > 0 (``--timeout``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0:  # also rejects NaN, which compares false to everything
+        raise argparse.ArgumentTypeError(f"must be positive, got {value:g}")
+    if value == float("inf"):
+        raise argparse.ArgumentTypeError("must be a finite number of seconds, got inf")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """An integer >= 0 (``--preemptions``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def jobs(text: str) -> int:
+    """``--jobs N`` or ``--jobs auto`` (every core this process may use)."""
+    if text == "auto":
+        import os
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # not on Linux
+            return max(1, os.cpu_count() or 1)
+    return positive_int(text)
+
+
+def shard(text: str) -> tuple[int, int]:
+    """``--shard I/N``: the I-th of N parts of one search (1-based)."""
+    try:
+        index, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected I/N such as 1/4, got {text!r}") from None
+    if count < 1 or not 1 <= index <= count:
+        raise argparse.ArgumentTypeError(f"need 1 <= I <= N, got {text!r}")
+    return index, count

@@ -1,0 +1,492 @@
+"""The Python API: explore the interleavings of a few functions from a test, or replay one.
+
+``explore(setup, workers, invariant)`` is the library form of ``interlace run``: instead of a
+script, the program of each execution is "build fresh state, run every worker on it in its own
+thread, check the invariant".  It runs in a forked child like a script does (see
+``docs/design.md``), so each execution starts from the caller's state as it was when
+``explore`` was called, and nothing an execution does leaks into the next one or back into the
+caller.  ``check`` does the same for a test function that starts its own threads.
+
+Every failure found becomes a value (:class:`ExploreResult`), never an exception out of
+``explore``: a test decides with ``result.assert_ok()`` whether to fail, and the message it
+fails with is the report the command line prints, replay call included.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import io
+import shlex
+import sys
+import threading
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Optional, Sequence, TypeVar, Union, overload
+
+from .engine import search as search_mod
+from .engine.schedule import Schedule
+from .engine.search import SearchConfig, SearchResult
+from .engine.target import Target, code_hash
+from .models import Model
+from .runtime import current
+
+State = TypeVar("State")
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: ``model=`` accepts a :class:`~interlace.models.Model` or its name (``"gil"``).
+ModelLike = Union[Model, str]
+
+#: Outcome kind used when a test body calls ``pytest.skip``/``pytest.xfail`` in an execution;
+#: the summary is ``"skip:MESSAGE"`` or ``"xfail:MESSAGE"``.  Never shown to the user: the
+#: caller re-raises the pytest outcome instead.
+PYTEST_OUTCOME = "pytest-outcome"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What went wrong in the failing interleaving (it happened in a child process, so the
+    exception itself is gone; its type, message and traceback are kept as text)."""
+
+    #: ``exception``, ``assertion``, ``invariant``, ``deadlock``, ``livelock``, ``exit``,
+    #: ``hang`` (an execution exceeded its wall-clock limit) or ``crash`` (the interpreter died).
+    kind: str
+    #: One line, e.g. ``ValueError: overdrawn (in thread withdraw-2)``.
+    message: str
+    #: The thread that failed (``MainThread`` for the invariant).
+    thread: Optional[str]
+    #: The traceback, or the deadlock's wait-for cycle; may be empty.
+    traceback: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class ExploreResult:
+    """The outcome of :func:`explore`, :func:`replay`, :func:`replay_script` or a ``check``."""
+
+    #: ``"bug"``, ``"no-bug-found"`` or ``"verified"`` (a systematic search that ran out of
+    #: interleavings to try).
+    verdict: str
+    #: Executions the search ran (not counting the ones spent minimizing a failure).
+    executions: int
+    failure: Optional[Failure]
+    #: The replay token of the (minimized) failing interleaving.
+    schedule: Optional[str]
+    #: The exact call or command that replays ``schedule``.
+    replay_call: Optional[str]
+    #: The full report, as ``interlace run`` prints it: verdict, the interleaving of the
+    #: conflicting accesses, the traceback and ``replay_call``; or, without a bug, how much was
+    #: explored and under which model.
+    report: str
+    #: Caveats: code that ran outside interlace's control, potential deadlocks, ...
+    warnings: tuple[str, ...]
+    seconds: float
+    #: The engine's own result (what ``interlace run --json`` is made from).
+    raw: SearchResult = field(repr=False, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        """No failure was found.  This is not a proof: see ``report`` for what was explored."""
+        return self.failure is None
+
+    @property
+    def trace(self) -> str:
+        """The readable report of the failure (``""`` when none was found)."""
+        return "" if self.ok else self.report
+
+    def assert_ok(self) -> None:
+        """Raise ``AssertionError`` with the full report and the replay call if a bug was found."""
+        __tracebackhide__ = True  # pytest: point at the test's call, not here
+        if not self.ok:
+            raise AssertionError(self.report)
+
+    def __str__(self) -> str:
+        return self.report
+
+
+@dataclass
+class PytestSession:
+    """What the pytest plugin tells the API about the test session (one per process)."""
+
+    #: ``pytest --interlace-replay TOKEN``: ``check``-decorated tests replay it.
+    replay_token: Optional[str] = None
+    #: The running test as a command-line argument, for replay commands (``None`` outside the
+    #: plugin, or with ``-p no:interlace``).
+    test_argument: Optional[str] = None
+
+
+pytest_session = PytestSession()
+
+
+# -- the public functions ---------------------------------------------------------------------
+
+def explore(setup: Callable[[], State], workers: Sequence[Callable[[State], Any]],
+            invariant: Optional[Callable[[State], Any]] = None, *, strategy: str = "pct",
+            budget: int = search_mod.DEFAULT_BUDGET, seed: int = 0,
+            model: ModelLike = Model.FREE_THREADED, timeout: float = search_mod.DEFAULT_TIMEOUT,
+            jobs: int = 1, include: Sequence[str] = ()) -> ExploreResult:
+    """Search the interleavings of ``workers`` running concurrently on the state ``setup`` builds.
+
+    Each execution calls ``setup()`` for fresh state, runs each worker as ``worker(state)`` in
+    its own thread, and when all have finished checks ``invariant(state)``, which fails by
+    raising (an ``assert``) or by returning a false value other than ``None``.  An uncaught
+    exception in a worker, a deadlock, or a failed invariant is a bug; the search stops at the
+    first, minimizes it and returns it (it does not raise: call ``assert_ok()`` for that).
+
+    ``strategy``, ``budget`` (executions), ``seed``, ``model`` and ``timeout`` (seconds for the
+    whole search) mean what they mean for ``interlace run``; ``include`` names installed
+    packages whose code gets switch points too (by default only code outside the standard
+    library and site-packages does).
+    """
+    _refuse_nesting("interlace.explore()")
+    workers = _check_program(setup, workers, invariant)
+    options = search_options(strategy=strategy, budget=budget, seed=seed, model=model,
+                             timeout=timeout, jobs=jobs, include=include)
+    return run_search(SearchConfig(target=_explore_target(setup, workers, invariant), **options))
+
+
+def replay(schedule: str, setup: Callable[[], State], workers: Sequence[Callable[[State], Any]],
+           invariant: Optional[Callable[[State], Any]] = None, *,
+           include: Sequence[str] = ()) -> ExploreResult:
+    """Re-run exactly the interleaving ``schedule`` (a token from :func:`explore`).
+
+    ``setup``, ``workers`` and ``invariant`` must be the ones the token was recorded with:
+    a token recorded for other code is refused with ``ValueError`` rather than followed into
+    an unrelated interleaving.
+    """
+    _refuse_nesting("interlace.replay()")
+    workers = _check_program(setup, workers, invariant)
+    _parse_token(schedule)
+    config = SearchConfig(target=_explore_target(setup, workers, invariant),
+                          include=_check_include(include))
+    return run_replay(schedule, config)
+
+
+def replay_script(schedule: str, path: str, argv: Sequence[str] = (), *,
+                  include: Sequence[str] = ()) -> ExploreResult:
+    """Re-run the interleaving ``schedule`` of the script at ``path`` (``interlace replay``)."""
+    import os
+
+    from .engine.replay import replay_script as replay_script_token
+    _refuse_nesting("interlace.replay_script()")
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be the path of a script, got {type(path).__name__}")
+    if not os.path.isfile(path):
+        raise ValueError(f"path: script not found: {path}")
+    if isinstance(argv, str):
+        raise TypeError("argv must be a sequence of arguments, e.g. ['--fast'], not one string")
+    _parse_token(schedule)
+    config = SearchConfig(script=os.path.abspath(path), argv=tuple(str(a) for a in argv),
+                          include=_check_include(include))
+    return _to_result(replay_script_token(schedule, config))
+
+
+@overload
+def check(func: F, /) -> F: ...
+
+
+@overload
+def check(*, budget: int = ..., strategy: str = ..., seed: int = ..., model: ModelLike = ...,
+          timeout: float = ..., jobs: int = ..., include: Sequence[str] = ...,
+          replay: Optional[str] = ...) -> Callable[[F], F]: ...
+
+
+def check(func: Optional[F] = None, /, *, budget: int = search_mod.DEFAULT_BUDGET,
+          strategy: str = "pct", seed: int = 0, model: ModelLike = Model.FREE_THREADED,
+          timeout: float = search_mod.DEFAULT_TIMEOUT, jobs: int = 1,
+          include: Sequence[str] = (), replay: Optional[str] = None) -> Any:
+    """Decorate a test that starts its own threads: calling it explores its interleavings.
+
+    The function body runs as the main thread of each execution, so the threads it starts
+    are the ones scheduled; it fails (``AssertionError`` with the report) if any interleaving
+    raises, fails an ``assert`` or deadlocks.  Use as ``@interlace.check`` or
+    ``@interlace.check(budget=500)``; ``replay="il1:..."`` re-runs one recorded interleaving
+    instead of searching.  Arguments (pytest fixtures included) are passed through.
+    """
+    options = search_options(strategy=strategy, budget=budget, seed=seed, model=model,
+                             timeout=timeout, jobs=jobs, include=include)
+    if replay is not None:
+        _parse_token(replay, "replay")
+
+    def decorate(function: F) -> F:
+        _check_callable(function, "the function decorated with @interlace.check")
+        if inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function):
+            raise TypeError(f"@interlace.check cannot explore {function.__qualname__}: it is "
+                            "async; interlace schedules threads, not event-loop tasks")
+
+        @functools.wraps(function)
+        def explored(*args: Any, **kwargs: Any) -> None:
+            __tracebackhide__ = True  # pytest: the failure is the report, not this frame
+            _refuse_nesting(f"@interlace.check test {function.__qualname__}")
+            target = Target(run=lambda: run_test_body(function, args, kwargs),
+                            code_hash=code_hash([function], extra=("check",)),
+                            label=function.__qualname__, replay_hint=_check_replay_hint)
+            config = SearchConfig(target=target, **options)
+            token = replay or pytest_session.replay_token
+            result = run_replay(token, config) if token else run_search(config)
+            raise_pytest_outcome(result)
+            result.assert_ok()
+
+        explored.__interlace_explores__ = True  # type: ignore[attr-defined]
+        return explored  # type: ignore[return-value]
+
+    if func is not None:
+        return decorate(func)
+    return decorate
+
+
+# -- shared with the pytest plugin ------------------------------------------------------------
+
+def search_options(*, strategy: str, budget: int, seed: int, model: ModelLike, timeout: float,
+                   jobs: int, include: Sequence[str]) -> dict[str, Any]:
+    """Validate search settings; return them as ``SearchConfig`` fields.
+
+    Raises ``TypeError``/``ValueError`` naming the argument, before any execution starts.
+    """
+    if not isinstance(strategy, str) or strategy not in search_mod.STRATEGIES:
+        raise ValueError(f"strategy: unknown strategy {strategy!r}: choose one of "
+                         f"{', '.join(search_mod.STRATEGIES)}")
+    _check_int(budget, "budget", minimum=1)
+    _check_int(seed, "seed", minimum=None)
+    _check_int(jobs, "jobs", minimum=1)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f"timeout must be a number of seconds, got {type(timeout).__name__}")
+    if not timeout > 0:
+        raise ValueError(f"timeout must be positive (got {timeout})")
+    return dict(strategy=strategy, budget=budget, seed=seed, model=_check_model(model),
+                timeout=float(timeout), jobs=jobs, include=_check_include(include))
+
+
+def run_search(config: SearchConfig) -> ExploreResult:
+    result = search_mod.search(config)
+    if result.stopped_by == "interrupt" and not result.found:
+        # The engine turns Ctrl-C into "stopped early" for the command line's report; in a
+        # test run or a program it must stop the caller, not look like a passing search.
+        raise KeyboardInterrupt
+    return _to_result(result)
+
+
+def run_replay(token: str, config: SearchConfig) -> ExploreResult:
+    """Replay ``token`` against ``config.target``; ``ValueError`` if it was recorded for other code."""
+    from .engine.replay import replay_target
+    return _to_result(replay_target(token, config))
+
+
+def run_test_body(function: Callable[..., Any], args: Sequence[Any], kwargs: dict) -> None:
+    """Call a test body in an execution, turning ``pytest.skip``/``xfail`` into an outcome.
+
+    Those are exceptions (``BaseException`` subclasses) that would otherwise be reported as a
+    bug in the thread that raised them.
+    """
+    try:
+        function(*args, **kwargs)
+    except _pytest_outcome_types() as outcome:
+        label = "xfail" if type(outcome).__name__ == "XFailed" else "skip"
+        current.scheduler.fail(PYTEST_OUTCOME, f"{label}:{getattr(outcome, 'msg', '') or ''}")
+
+
+def raise_pytest_outcome(result: ExploreResult) -> None:
+    """Re-raise, in the calling test, a ``pytest.skip``/``xfail`` that an execution's body called."""
+    if result.failure is None or result.failure.kind != PYTEST_OUTCOME:
+        return
+    import pytest
+    label, _, message = result.failure.message.partition(":")
+    if label == "xfail":
+        pytest.xfail(message)
+    pytest.skip(message)
+
+
+def render(result: SearchResult) -> str:
+    """The terminal report of ``result`` as plain text (no colors, no terminal needed)."""
+    from rich.console import Console
+
+    from .report.console import print_result
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=200, color_system=None, highlight=False, emoji=False,
+                      force_terminal=False)
+    print_result(result, console)
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()).strip() + "\n"
+
+
+# -- building the program of one execution ----------------------------------------------------
+
+def _explore_target(setup: Callable[[], Any], workers: list[Callable[[Any], Any]],
+                    invariant: Optional[Callable[[Any], Any]]) -> Target:
+    names = [_thread_name(worker, index) for index, worker in enumerate(workers, 1)]
+
+    def execution() -> None:
+        state = setup()
+        threads = [threading.Thread(target=worker, args=(state,), name=name)
+                   for worker, name in zip(workers, names)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if invariant is not None:
+            _check_invariant(invariant, state)
+
+    parts = [setup, *workers] + ([invariant] if invariant is not None else [])
+    arguments = [_source_name(setup, "setup"),
+                 "[" + ", ".join(_source_name(w, f"worker{i}") for i, w in enumerate(workers, 1)) + "]"]
+    if invariant is not None:
+        arguments.append(_source_name(invariant, "invariant"))
+    call_arguments = ", ".join(arguments)
+    return Target(run=execution, code_hash=code_hash(parts, extra=("explore",)),
+                  label=f"explore({call_arguments})",
+                  replay_hint=lambda token: f"interlace.replay({token!r}, {call_arguments})")
+
+
+def _check_invariant(invariant: Callable[[Any], Any], state: Any) -> None:
+    """Runs in the execution's main thread after every worker finished."""
+    name = _source_name(invariant, "")
+    which = f"invariant {name}()" if name else "the invariant"
+    try:
+        verdict = invariant(state)
+    except Exception as exc:  # noqa: BLE001 - an assert or any error in the check is its failure
+        message = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        _fail_invariant(f"{which} failed: {message}", _traceback_text(exc))
+        return
+    if verdict is not None and not verdict:
+        _fail_invariant(f"{which} returned {verdict!r} for state {_short_repr(state)}", "")
+
+
+def _fail_invariant(summary: str, details: str) -> None:
+    sched = current.scheduler
+    if sched is None:  # not inside an execution: cannot happen through explore()
+        raise AssertionError(summary)
+    sched.fail("invariant", summary, details)
+
+
+def _traceback_text(exc: BaseException) -> str:
+    from .hooks.scope import PACKAGE_DIR
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(PACKAGE_DIR)]
+    return ("Traceback (most recent call last):\n" + "".join(traceback.format_list(frames))
+            + "".join(traceback.format_exception_only(type(exc), exc)))
+
+
+def _check_replay_hint(token: str) -> str:
+    if pytest_session.test_argument is not None:
+        return f"pytest --interlace-replay {token} {shlex.quote(pytest_session.test_argument)}"
+    return f"@interlace.check(replay={token!r})"
+
+
+def _to_result(result: SearchResult) -> ExploreResult:
+    failure = None
+    if result.found:
+        outcome = result.failure or {}
+        failure = Failure(result.kind or "exception", result.summary or "", outcome.get("thread"),
+                          result.details)
+    replay_call = None
+    if result.found and result.schedule is not None:
+        from .report.console import replay_command
+        replay_call = replay_command(result)
+    report = render(result) if failure is None or failure.kind != PYTEST_OUTCOME else failure.message
+    return ExploreResult(result.verdict, result.executions, failure,
+                         result.schedule.token() if result.found and result.schedule else None,
+                         replay_call, report, tuple(result.warnings) + tuple(
+                             f"potential deadlock (lock-order inversion): {p}"
+                             for p in result.potential_deadlocks),
+                         result.seconds, result)
+
+
+# -- argument checks: clear errors before anything runs --------------------------------------
+
+def _refuse_nesting(what: str) -> None:
+    if current.scheduler is not None:
+        raise RuntimeError(
+            f"{what} was called inside an execution that interlace already controls (a test "
+            "run by `pytest --interlace`, or a worker of another explore()); explorations do "
+            "not nest. Mark the test @pytest.mark.interlace_skip, or call it from the test itself.")
+
+
+def _check_program(setup: Any, workers: Any, invariant: Any) -> list[Callable[[Any], Any]]:
+    _check_callable(setup, "setup")
+    if callable(workers):
+        raise TypeError("workers must be a list of callables, got a single callable: "
+                        "pass [worker, worker] to run it in two threads")
+    if isinstance(workers, (str, bytes)) or not isinstance(workers, Iterable):
+        raise TypeError(f"workers must be a list of callables, got {type(workers).__name__}")
+    workers = list(workers)
+    if not workers:
+        raise ValueError("workers is empty: pass at least one callable (two to find races)")
+    for index, worker in enumerate(workers):
+        _check_callable(worker, f"workers[{index}]")
+    if invariant is not None:
+        _check_callable(invariant, "invariant")
+    return workers
+
+
+def _check_callable(value: Any, name: str) -> None:
+    if not callable(value):
+        raise TypeError(f"{name} must be callable, got {type(value).__name__} {_short_repr(value)}")
+
+
+def _check_int(value: Any, name: str, minimum: Optional[int]) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {_short_repr(value)}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be at least {minimum} (got {value})")
+
+
+def _check_model(model: Any) -> Model:
+    if isinstance(model, Model):
+        return model
+    if not isinstance(model, str):
+        raise TypeError(f"model must be a Model or its name, got {type(model).__name__}")
+    try:
+        return Model.parse(model)
+    except ValueError as exc:
+        raise ValueError(f"model: {exc}") from None
+
+
+def _check_include(include: Any) -> tuple[str, ...]:
+    from .hooks.scope import _package_dir
+    if isinstance(include, str):
+        raise TypeError(f"include must be a list of package names, e.g. [{include!r}]")
+    names = tuple(include)
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(f"include must hold package names, got {type(name).__name__}")
+        try:
+            _package_dir(name)
+        except (ValueError, ImportError):
+            raise ValueError(f"include: no importable package or module named {name!r}") from None
+    return names
+
+
+def _parse_token(token: Any, name: str = "schedule") -> Schedule:
+    if not isinstance(token, str):
+        raise TypeError(f"{name} must be a replay token string, got {type(token).__name__}")
+    try:
+        return Schedule.parse(token)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+
+
+# -- naming ------------------------------------------------------------------------------------
+
+def _source_name(function: Any, fallback: str) -> str:
+    """The name a caller would type for ``function``, or ``fallback`` (lambdas, partials...)."""
+    name = getattr(function, "__name__", None)
+    return name if isinstance(name, str) and name.isidentifier() else fallback
+
+
+def _thread_name(worker: Any, index: int) -> str:
+    return f"{_source_name(worker, 'worker')}-{index}"
+
+
+def _short_repr(value: Any, limit: int = 80) -> str:
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - a broken __repr__ must not hide the real message
+        text = f"<{type(value).__name__} object>"
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _pytest_outcome_types() -> tuple[type[BaseException], ...]:
+    outcomes = sys.modules.get("_pytest.outcomes")  # only if pytest is already in use
+    if outcomes is None:
+        return ()
+    return (outcomes.Skipped, outcomes.XFailed)

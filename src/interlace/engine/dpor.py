@@ -1,0 +1,358 @@
+"""Systematic exploration: dynamic partial-order reduction with source sets and sleep sets.
+
+The algorithm is Source-DPOR (Abdulla, Aronis, Jonsson, Sagonas, POPL 2014), run statelessly:
+every execution is a fresh fork that replays a *prefix* of choices and then runs on.  After
+each execution the explorer looks for *races*: two dependent transitions of different threads
+with nothing ordering them but the schedule.  For each race it makes sure that, at the state
+before the first transition, some thread that can start the reversed order is scheduled in a
+later execution.  Sleep sets keep an execution from starting with a thread whose run from that
+state was already explored and not disturbed since.
+
+Vocabulary (one concept each):
+- a *transition* is what one thread does between two choice points; its *footprint* is the set
+  of locations it touched (see :class:`~interlace.runtime.events.Footprint`);
+- a *node* is the state before a choice point on the current path;
+- two executions are *equivalent* when they order every pair of dependent transitions the
+  same way (one Mazurkiewicz trace); DPOR runs at least one execution per equivalence class.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from ..runtime.events import Footprint, Sleeper, footprint_of
+
+
+@dataclass
+class Transition:
+    tid: int
+    footprint: Footprint
+    #: Locks acquired (their ``("s", n)`` locations).  Two acquisitions of one lock race with
+    #: each other even though the first thread's release orders them.
+    acquires: frozenset = frozenset()
+    #: Primitives this transition hands on (releases a lock, starts or ends a thread)...
+    enables: frozenset = frozenset()
+    #: ...and those it needed handed on (acquires a lock, begins, returns from a join).
+    #: Such an order cannot be reversed: it is cause and effect, not a race.
+    needs: frozenset = frozenset()
+
+
+@dataclass
+class Node:
+    """The state before one choice point of the current path."""
+
+    #: Threads that could run here (the runnable ones, plus timed waiters whose timeout is due).
+    enabled: tuple[int, ...]
+    #: The thread that ran into this choice point and could go on (``None``: it blocked or ended),
+    #: so choosing another thread here is a preemption.
+    running: Optional[int]
+    #: The thread chosen on the current path.
+    chosen: int
+    #: Preemptions on the path before this node.
+    preemptions_before: int
+    #: Objects numbered when the execution reached this node (see ``Sleeper``).
+    base: int
+    #: Threads that must be tried first from here (source set); includes explored ones.
+    backtrack: set[int] = field(default_factory=set)
+    #: Threads already tried first from here, with the transition each made.
+    explored: dict[int, Footprint] = field(default_factory=dict)
+    #: Threads asleep on entry: trying them first here would repeat explored executions.
+    sleep: dict[int, Sleeper] = field(default_factory=dict)
+
+    def passed_sleep(self) -> dict[int, Sleeper]:
+        """The sleep set the chosen thread's transition starts from."""
+        out = dict(self.sleep)
+        for tid, fp in self.explored.items():
+            if tid != self.chosen:
+                out[tid] = Sleeper.of(fp, self.base)
+        return out
+
+    def cost(self, tid: int) -> int:
+        """Preemptions on the path up to and including choosing ``tid`` here."""
+        return self.preemptions_before + (self.running is not None and tid != self.running)
+
+    def pending(self) -> set[int]:
+        return self.backtrack - self.explored.keys() - self.sleep.keys()
+
+
+@dataclass
+class Branch:
+    """The next execution to run: follow ``prefix``, with ``sleep`` asleep at its end."""
+
+    prefix: tuple[int, ...]
+    sleep: dict[int, Sleeper]
+
+    @property
+    def node(self) -> int:
+        """The choice point (1-based step) where this branch differs from explored ones."""
+        return len(self.prefix)
+
+
+class Explorer:
+    """The exploration tree of one DPOR search (only the current path is kept)."""
+
+    def __init__(self, *, reduce: bool = True, preemption_bound: Optional[int] = None) -> None:
+        #: ``False``: explore every schedule (brute force; used to check the reduction).
+        self.reduce = reduce
+        self.preemption_bound = preemption_bound
+        #: ``path[s - 1]`` is the node before choice point ``s``.
+        self.path: list[Node] = []
+        #: Executions that ran to the end, and those stopped by their sleep set.
+        self.complete = 0
+        self.sleep_blocked = 0
+        #: Backtrack points dropped by the preemption bound (the bound made the search partial).
+        self.bounded_out = 0
+        #: Set when a replayed prefix did not repeat what it did before (nondeterminism).
+        self.divergence: Optional[str] = None
+        self._branch = Branch((), {})
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    def first(self) -> Branch:
+        return self._branch
+
+    def record(self, outcome: dict) -> None:
+        """Fold one finished execution (of the branch last returned) into the tree."""
+        if outcome.get("sleep_blocked"):
+            self.sleep_blocked += 1
+        else:
+            self.complete += 1
+        choices = outcome.get("choices") or []
+        transitions = _transitions(outcome.get("events") or [], choices)
+        start = self._branch.node
+        self._check_prefix(start, transitions)
+        if start:
+            self.path[start - 1].explored[self.path[start - 1].chosen] = transitions[start].footprint
+        self._extend(start, choices, transitions)
+        if self.reduce:
+            index = _location_index(transitions)
+            clocks = _vector_clocks(transitions, index)
+            for j in range(max(start, 1), len(transitions)):
+                for i in _races(j, transitions, clocks, index):
+                    self._reverse(i, j, transitions, clocks)
+        else:
+            for node in self.path[start:]:
+                node.backtrack.update(node.enabled)
+
+    def next(self) -> Optional[Branch]:
+        """The deepest unexplored alternative, or ``None`` when the tree is exhausted."""
+        for index in range(len(self.path) - 1, -1, -1):
+            node = self.path[index]
+            pending = node.pending()
+            if pending:
+                tid = min(pending)
+                del self.path[index + 1:]
+                sleep = node.passed_sleep() if self.reduce else {}
+                node.chosen = tid
+                prefix = tuple(n.chosen for n in self.path)
+                self._branch = Branch(prefix, sleep)
+                return self._branch
+        return None
+
+    def pending_alternatives(self) -> int:
+        """Alternatives known but not yet explored (grows as races are found)."""
+        return sum(len(node.pending()) for node in self.path)
+
+    # -- building the path ---------------------------------------------------------------------
+
+    def _extend(self, start: int, choices: list, transitions: list[Transition]) -> None:
+        """Add the nodes this execution created after its branch point."""
+        for step in range(start + 1, len(choices) + 1):
+            enabled, chosen, running, base = choices[step - 1]
+            if step - 1 >= 1:
+                before = self.path[step - 2]
+                pre = before.cost(before.chosen)
+                sleep = {tid: s for tid, s in before.passed_sleep().items()
+                         if not s.woken_by(transitions[step - 1].footprint)} if self.reduce else {}
+            else:
+                pre, sleep = 0, {}
+            node = Node(tuple(enabled), running, chosen, pre, base, {chosen}, {}, sleep)
+            if step < len(transitions):
+                node.explored[chosen] = transitions[step].footprint
+            self.path.append(node)
+
+    def _check_prefix(self, start: int, transitions: list[Transition]) -> None:
+        """The replayed prefix must do exactly what it did when it was first explored."""
+        for step in range(1, min(start, len(transitions))):
+            node = self.path[step - 1]
+            before = node.explored.get(node.chosen)
+            now = transitions[step]
+            if before is not None and (now.tid != node.chosen or now.footprint.locations != before.locations):
+                self.divergence = (f"at step {step}, thread {now.tid} touched "
+                                   f"{sorted(map(str, now.footprint.locations))} where it had touched "
+                                   f"{sorted(map(str, before.locations))}")
+                return
+
+    # -- races ---------------------------------------------------------------------------------
+
+    def _reverse(self, i: int, j: int, transitions: list[Transition], clocks: list[dict]) -> None:
+        """Make sure some execution runs the race ``i`` < ``j`` the other way round."""
+        if i < 1:
+            return  # before the first choice point only the main thread exists
+        node = self.path[i - 1]
+        initials = _initials(i, j, transitions, clocks)
+        if initials & node.backtrack or initials & node.sleep.keys():
+            return
+        candidates = sorted(t for t in initials if t in node.enabled)
+        if not candidates:  # the reversal starts with a thread blocked here: try every thread
+            candidates = list(node.enabled)
+            choice = [t for t in candidates if t not in node.backtrack]
+        else:
+            q = transitions[j].tid
+            choice = [q if q in candidates else candidates[0]]
+        for tid in choice:
+            self._add_backtrack(i, tid)
+
+    def _add_backtrack(self, step: int, tid: int) -> None:
+        node = self.path[step - 1]
+        bound = self.preemption_bound
+        if bound is None or node.cost(tid) <= bound:
+            node.backtrack.add(tid)
+            return
+        # Bounded partial-order reduction (Coons et al., 2013): the switch would cost one
+        # preemption too many here; try it where the running thread's current run began,
+        # where switching is free.
+        start = step
+        while start > 1 and self.path[start - 2].chosen == node.running:
+            start -= 1
+        earlier = self.path[start - 1]
+        if start != step and tid in earlier.enabled and earlier.cost(tid) <= bound:
+            earlier.backtrack.add(tid)
+        else:
+            self.bounded_out += 1
+
+
+def _transitions(events: list[dict], choices: list) -> list[Transition]:
+    """Transition ``s`` is what ran after choice point ``s`` (0: the main thread's start)."""
+    count = len(choices) + 1
+    grouped: list[list[dict]] = [[] for _ in range(count)]
+    for event in events:
+        step = event["step"]
+        if step < count and event.get("location") is not None:
+            grouped[step].append(event)
+    tids = [0] + [choice[1] for choice in choices]
+    return [Transition(tids[s], footprint_of(grouped[s]), _locations(grouped[s], ("acquire",)),
+                       _locations(grouped[s], _ENABLING), _locations(grouped[s], _NEEDING))
+            for s in range(count)]
+
+
+_ENABLING = ("release", "start", "end")
+_NEEDING = ("acquire", "begin", "join")
+
+
+def _locations(events: list[dict], kinds: tuple[str, ...]) -> frozenset:
+    return frozenset(tuple(e["location"]) for e in events if e["kind"] in kinds)
+
+
+def _vector_clocks(transitions: list[Transition], index: dict) -> list[dict[int, int]]:
+    """``clocks[j][t]``: the last transition of thread ``t`` that happens before ``j`` (or is it).
+
+    Happens-before is program order plus the order of dependent transitions.
+    """
+    clocks: list[dict[int, int]] = []
+    last_of: dict[int, int] = {}
+    for j, tr in enumerate(transitions):
+        clock = dict(clocks[last_of[tr.tid]]) if tr.tid in last_of else {}
+        for i in _dependent_before(j, transitions, index):
+            for t, k in clocks[i].items():
+                if clock.get(t, -1) < k:
+                    clock[t] = k
+        clock[tr.tid] = j
+        clocks.append(clock)
+        last_of[tr.tid] = j
+    return clocks
+
+
+def _location_index(transitions: list[Transition]) -> dict[object, list[int]]:
+    """Which transitions touched each location (ascending)."""
+    index: dict[object, list[int]] = {}
+    for j, tr in enumerate(transitions):
+        for key in _buckets(tr.footprint):
+            index.setdefault(key, []).append(j)
+    return index
+
+
+def _buckets(fp: Footprint) -> set:
+    keys = {_bucket(loc) for loc in fp.locations}
+    keys.update(("o", c) for c in fp.parts)
+    return keys
+
+
+def _bucket(loc: tuple) -> object:
+    """Index key: containers by object, so whole and keyed accesses meet in one list."""
+    return ("o", loc[1]) if loc[0] == "o" else loc
+
+
+def _dependent_before(j: int, transitions: list[Transition], index: dict) -> list[int]:
+    """Transitions before ``j``, of other threads, that are dependent with it (ascending)."""
+    tr = transitions[j]
+    seen: set[int] = set()
+    for key in _buckets(tr.footprint):
+        for i in index.get(key, ()):
+            if i >= j:
+                break
+            if i not in seen and transitions[i].tid != tr.tid and transitions[i].footprint.conflicts(tr.footprint):
+                seen.add(i)
+    return sorted(seen)
+
+
+def _races(j: int, transitions: list[Transition], clocks: list[dict], index: dict) -> list[int]:
+    """Transitions ``i`` < ``j`` in a race with ``j``: dependent, and ordered only by the schedule."""
+    tr = transitions[j]
+    previous = max((k for k in range(j) if transitions[k].tid == tr.tid), default=None)
+    base = clocks[previous] if previous is not None else {}
+    dependent = _dependent_before(j, transitions, index)
+    candidates = [i for i in dependent if base.get(transitions[i].tid, -1) < i]
+    races = []
+    for i in candidates:
+        ti = transitions[i].tid
+        # not a race if it reaches j through another dependent transition
+        if any(k > i and clocks[k].get(ti, -1) >= i for k in dependent):
+            continue
+        if _only_handoff(transitions[i], tr):
+            continue  # cause and effect; for locks, the rule below reverses the acquisitions
+        races.append(i)
+    for lock in tr.acquires:
+        i = _previous_acquisition(j, lock, transitions)
+        if i is not None and base.get(transitions[i].tid, -1) < i and i not in races:
+            races.append(i)
+    return races
+
+
+def _only_handoff(first: Transition, then: Transition) -> bool:
+    """Do the two transitions depend on each other only through ``first`` handing on what
+    ``then`` needs (a lock, a started or ended thread)?  ``then`` could not go first."""
+    handoff = first.enables & then.needs
+    if not handoff:
+        return False
+    rest = Footprint()
+    for loc, write in first.footprint.locations.items():
+        if loc not in handoff:
+            rest.add(loc, write)
+    return not rest.conflicts(then.footprint)
+
+
+def _previous_acquisition(j: int, lock: tuple, transitions: list[Transition]) -> Optional[int]:
+    """The last transition before ``j`` where another thread acquired ``lock``."""
+    for i in range(j - 1, -1, -1):
+        if lock in transitions[i].acquires:
+            return i if transitions[i].tid != transitions[j].tid else None
+    return None
+
+
+def _initials(i: int, j: int, transitions: list[Transition], clocks: list[dict]) -> set[int]:
+    """Threads that can start ``notdep(i).j``: what runs after ``i`` without depending on it."""
+    ti = transitions[i].tid
+    v = [k for k in range(i + 1, j) if clocks[k].get(ti, -1) < i] + [j]
+    initials: set[int] = set()
+    seen_threads: set[int] = set()
+    for n, k in enumerate(v):
+        tk = transitions[k].tid
+        if tk in seen_threads:
+            continue
+        seen_threads.add(tk)
+        clock = clocks[k]
+        if not any(clock.get(transitions[m].tid, -1) >= m for m in v[:n]):
+            initials.add(tk)
+    return initials

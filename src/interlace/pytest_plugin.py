@@ -1,0 +1,440 @@
+"""pytest plugin: ``pytest --interlace`` searches the thread interleavings of every test.
+
+Each test runs as ``--interlace-threads`` concurrent copies of itself (the idea of
+pytest-run-parallel), and any threads the test starts are scheduled too, but instead of
+letting the OS pick one interleaving per run, interlace searches them: every execution is a
+fork of the pytest process with its own schedule, the first failing one is minimized, and the
+test fails with the interleaving and the command that replays it.  See ``docs/pytest.md``.
+
+Fixtures are set up once, by pytest, in this process; each execution is a fork, so each one
+starts from a fresh copy-on-write copy of the fixtures' objects.
+
+Registered through the ``pytest11`` entry point, so it is loaded before conftest files and
+test modules are imported: with ``--interlace`` it swaps ``threading``'s lock factories for
+interlace's right away, and locks created at import time (``_lock = threading.Lock()`` at
+module level) are ones the scheduler controls.  Without the flag it changes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import os
+import shlex
+import threading
+import types
+import warnings
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+import pytest
+
+from . import api
+from .engine import search as search_mod
+from .engine.schedule import Schedule
+from .engine.search import SearchConfig
+from .engine.target import Target, code_hash, code_of
+from .models import Model
+
+DEFAULT_THREADS = 2
+#: Smaller than ``interlace run``'s: this is per test, for a whole test suite.
+DEFAULT_BUDGET = 100
+DEFAULT_TIMEOUT = 30.0
+#: Markers that make a test run once, as usual (``thread_unsafe`` is pytest-run-parallel's).
+SKIP_MARKERS = ("interlace_skip", "thread_unsafe")
+#: Fixtures that hold per-test global state which concurrent copies would garble (as in
+#: pytest-run-parallel): tests using them run once, as usual.
+THREAD_UNSAFE_FIXTURES = frozenset({"capsys", "capsysbinary", "capfd", "capfdbinary", "caplog",
+                                    "recwarn"})
+MARKER_ARGUMENTS = ("threads", "budget", "strategy", "model", "seed", "timeout")
+_NOT_ACTIVE = ""
+
+
+class InterlaceWarning(UserWarning):
+    """A caveat about an exploration: code that ran outside control, a potential deadlock..."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The command line's interlace options, once validated."""
+
+    enabled: bool
+    threads: int
+    budget: int
+    strategy: str
+    model: Model
+    seed: int
+    timeout: float
+    include: tuple[str, ...]
+    replay: Optional[str]
+
+    @property
+    def active(self) -> bool:
+        return self.enabled or self.replay is not None
+
+
+_SETTINGS = pytest.StashKey[Settings]()
+
+
+# -- options and markers -----------------------------------------------------------------------
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+def _model(text: str) -> Model:
+    try:
+        return Model.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("interlace", "interlace: search the thread interleavings of tests")
+    group.addoption("--interlace", action="store_true", default=False,
+                    help="run every test as concurrent copies of itself (and its own threads) "
+                         "under interlace's scheduler, searching interleavings")
+    group.addoption("--interlace-threads", type=_positive_int, default=None, metavar="N",
+                    help=f"concurrent copies of each test (default: {DEFAULT_THREADS})")
+    group.addoption("--interlace-budget", type=_positive_int, default=DEFAULT_BUDGET, metavar="N",
+                    help=f"executions per test (default: {DEFAULT_BUDGET})")
+    group.addoption("--interlace-strategy", choices=search_mod.STRATEGIES, default="pct",
+                    help="search strategy (default: pct)")
+    group.addoption("--interlace-model", type=_model, default=Model.FREE_THREADED, metavar="MODEL",
+                    help="switch model: free-threaded (default), gil, gil-3.9")
+    group.addoption("--interlace-seed", type=int, default=0, metavar="N", help="random seed (default: 0)")
+    group.addoption("--interlace-timeout", type=_positive_float, default=DEFAULT_TIMEOUT,
+                    metavar="SECONDS",
+                    help=f"seconds of search per test (default: {DEFAULT_TIMEOUT:g})")
+    group.addoption("--interlace-include", action="append", default=[], metavar="PACKAGE",
+                    help="also put switch points inside this installed package (repeatable)")
+    group.addoption("--interlace-replay", default=None, metavar="TOKEN",
+                    help="replay one recorded interleaving of the selected test (printed when "
+                         "a test fails under --interlace)")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    """Runs before conftest files (and so test modules) are imported."""
+    options = early_config.known_args_namespace
+    if getattr(options, "interlace", False) or getattr(options, "interlace_replay", None):
+        _lock_factories.install()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "interlace(threads=2, budget=100, strategy='pct', model='free-threaded', "
+        "seed=0, timeout=30): explore this test's interleavings (even without --interlace), "
+        "with these settings")
+    config.addinivalue_line(
+        "markers", "interlace_skip: under --interlace, run this test once, as usual")
+    config.addinivalue_line(
+        "markers", "thread_unsafe: under --interlace, run this test once, as usual "
+        "(pytest-run-parallel's marker)")
+    settings = _settings(config)
+    config.stash[_SETTINGS] = settings
+    if settings.active:
+        _lock_factories.install()
+    api.pytest_session.replay_token = settings.replay
+    config.pluginmanager.register(_Summary(config, settings), "interlace-summary")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _lock_factories.uninstall()
+    api.pytest_session.replay_token = None
+
+
+def _settings(config: pytest.Config) -> Settings:
+    replay = config.getoption("interlace_replay")
+    if replay is not None:
+        try:
+            Schedule.parse(replay)
+        except ValueError as exc:
+            raise pytest.UsageError(f"--interlace-replay: {exc}") from None
+    include = tuple(config.getoption("interlace_include"))
+    try:
+        api.search_options(strategy="pct", budget=1, seed=0, model=Model.FREE_THREADED,
+                           timeout=1.0, jobs=1, include=include)
+    except ValueError as exc:  # "include: no importable package..."
+        raise pytest.UsageError(f"--interlace-{exc}") from None
+    threads = config.getoption("interlace_threads")
+    return Settings(enabled=config.getoption("interlace"),
+                    threads=threads if threads is not None else DEFAULT_THREADS,
+                    budget=config.getoption("interlace_budget"),
+                    strategy=config.getoption("interlace_strategy"),
+                    model=config.getoption("interlace_model"),
+                    seed=config.getoption("interlace_seed"),
+                    timeout=config.getoption("interlace_timeout"),
+                    include=include, replay=replay)
+
+
+# -- running a test ----------------------------------------------------------------------------
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """Tell ``@interlace.check`` tests how to name themselves in replay commands."""
+    api.pytest_session.test_argument = _test_argument(item)
+    try:
+        yield
+    finally:
+        api.pytest_session.test_argument = None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Optional[bool]:
+    settings = pyfuncitem.config.stash.get(_SETTINGS, None)
+    if settings is None:
+        return None
+    reason = _why_not_explored(pyfuncitem, settings)
+    if reason is not None:
+        if reason is not _NOT_ACTIVE:
+            pyfuncitem.user_properties.append(("interlace_not_explored", reason))
+        return None  # pytest calls the test once, as usual
+    _explore(pyfuncitem, settings)
+    return True
+
+
+def _why_not_explored(item: pytest.Function, settings: Settings) -> Optional[str]:
+    """``None`` to explore the test, else why it runs as usual (``_NOT_ACTIVE``: plugin is off)."""
+    marked = item.get_closest_marker("interlace") is not None
+    if not (settings.active or marked):
+        return _NOT_ACTIVE
+    for name in SKIP_MARKERS:
+        if item.get_closest_marker(name) is not None:
+            return f"marked {name}"
+    function = item.obj
+    if inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function):
+        return "async test"
+    if _explores_itself(function):
+        return "explores itself (interlace.explore or @interlace.check)"
+    unsafe = sorted(THREAD_UNSAFE_FIXTURES.intersection(item.fixturenames))
+    if unsafe:
+        return f"uses {', '.join(unsafe)}"
+    return None
+
+
+def _explore(item: pytest.Function, settings: Settings) -> None:
+    threads, options, flags = _or_fail(lambda: _item_options(item, settings), "")
+    function = item.obj
+    kwargs = {name: item.funcargs[name] for name in item._fixtureinfo.argnames}
+    test_argument = _test_argument(item)
+    target = Target(run=_copies(function, kwargs, threads),
+                    code_hash=code_hash([function], extra=(f"copies={threads}",)),
+                    label=item.nodeid,
+                    replay_hint=lambda token: _replay_command(token, flags, test_argument))
+    config = SearchConfig(target=target, **options)
+    if settings.replay is None:
+        result = api.run_search(config)
+    else:  # refused (ValueError) when the token was recorded for another test
+        result = _or_fail(lambda: api.run_replay(settings.replay, config), "--interlace-replay: ")
+    item.user_properties.append(("interlace_executions", result.executions))
+    api.raise_pytest_outcome(result)
+    path, line, _ = item.reportinfo()  # point the warning at the test, not at the plugin
+    for caveat in result.warnings:
+        warnings.warn_explicit(InterlaceWarning(caveat), InterlaceWarning, filename=str(path),
+                               lineno=(line or 0) + 1)
+    if not result.ok:
+        pytest.fail(result.report, pytrace=False)
+
+
+def _or_fail(compute: Callable[[], Any], context: str) -> Any:
+    """``compute()``, or fail the test with the message of its ``TypeError``/``ValueError``.
+
+    Those come from the user's input (a marker argument, a replay token): the message says
+    what to fix, and a traceback into the plugin would only bury it.
+    """
+    try:
+        return compute()
+    except (TypeError, ValueError) as exc:
+        message = f"interlace: {context}{exc}"
+    pytest.fail(message, pytrace=False)  # outside the except: no "during handling" noise
+
+
+def _item_options(item: pytest.Function, settings: Settings) -> tuple[int, dict, list[str]]:
+    """Copies, search options and the replay command's extra flags for one test."""
+    values: dict[str, Any] = dict(threads=settings.threads, budget=settings.budget,
+                                  strategy=settings.strategy, model=settings.model,
+                                  seed=settings.seed, timeout=settings.timeout)
+    marker = item.get_closest_marker("interlace")
+    marked = dict(marker.kwargs) if marker is not None else {}
+    if marker is not None and marker.args:
+        raise TypeError("@pytest.mark.interlace takes keyword arguments only, "
+                        "e.g. @pytest.mark.interlace(threads=3)")
+    unknown = sorted(set(marked) - set(MARKER_ARGUMENTS))
+    if unknown:
+        raise TypeError(f"@pytest.mark.interlace got an unknown argument {unknown[0]!r} "
+                        f"(known: {', '.join(MARKER_ARGUMENTS)})")
+    values.update(marked)
+    threads = values.pop("threads")
+    if isinstance(threads, bool) or not isinstance(threads, int):
+        raise TypeError(f"threads must be an integer, got {type(threads).__name__}")
+    if threads < 1:
+        raise ValueError(f"threads must be at least 1 (got {threads})")
+    options = api.search_options(jobs=1, include=settings.include, **values)
+    flags = []  # what the replay needs besides the token: the token's hash covers these
+    if "threads" not in marked and threads != DEFAULT_THREADS:
+        flags += ["--interlace-threads", str(threads)]
+    for package in settings.include:
+        flags += ["--interlace-include", package]
+    return threads, options, flags
+
+
+def _copies(function: Callable[..., Any], kwargs: dict, count: int) -> Callable[[], None]:
+    """One execution's program: ``count`` threads each running the test on the same fixtures."""
+    def execution() -> None:
+        copies = [threading.Thread(target=api.run_test_body, args=(function, (), kwargs),
+                                   name=f"copy-{index}") for index in range(1, count + 1)]
+        for copy in copies:
+            copy.start()
+        for copy in copies:
+            copy.join()
+
+    return execution
+
+
+def _test_argument(item: pytest.Item) -> str:
+    """The test as a command-line argument that works from the directory pytest ran in."""
+    path = os.path.relpath(item.path, item.config.invocation_params.dir)
+    _, _, name = item.nodeid.partition("::")
+    return f"{path}::{name}" if name else path
+
+
+def _replay_command(token: str, flags: list[str], test_argument: str) -> str:
+    return " ".join(shlex.quote(part) for part in
+                    ["pytest", "--interlace-replay", token, *flags, test_argument])
+
+
+def _explores_itself(function: Any) -> bool:
+    """Does the test call interlace's API itself?  Then exploring it again would nest."""
+    if getattr(function, "__interlace_explores__", False):
+        return True
+    import interlace
+    api_objects = {id(interlace), id(api), id(api.explore), id(api.replay), id(api.replay_script),
+                   id(api.check)}
+    code = code_of(function)
+    namespace = getattr(inspect.unwrap(getattr(function, "__func__", function)), "__globals__", {})
+    return code is not None and any(id(namespace.get(name)) in api_objects
+                                    for name in _names_used(code))
+
+
+def _names_used(code: types.CodeType) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _names_used(const)
+    return names
+
+
+# -- lock factories for the whole session ------------------------------------------------------
+
+class _LockFactories:
+    """``threading.Lock``/``RLock`` replaced by interlace's for the session (``--interlace``).
+
+    Outside an execution they behave as real locks (no scheduler is active), so pytest and the
+    tests' setup are unaffected; inside one, a lock created at import time is as controlled as
+    one created by the test.  ``threading.Condition`` (and so ``Event``, ``Semaphore``,
+    ``queue.Queue``) need no replacing here: built on these locks they park and wake through
+    the scheduler, and executions install interlace's own Condition for new ones anyway.
+    """
+
+    _NAMES = ("Lock", "_allocate_lock", "RLock")
+
+    def __init__(self) -> None:
+        self._saved: Optional[dict[str, Any]] = None
+        self._fork_handlers = False
+
+    def install(self) -> None:
+        if self._saved is not None:
+            return
+        self._saved = {name: getattr(threading, name) for name in self._NAMES}
+        self._apply()
+        if not self._fork_handlers:  # handlers cannot be unregistered: they check _saved
+            # A forked child runs threading's own after-fork handler first, which makes new
+            # internal locks (the one Thread.start holds, among others).  Those must be real:
+            # the scheduler would otherwise take a switch inside Thread.start.  So the real
+            # factories are back in place across each fork (before-fork handlers run in reverse
+            # registration order, after-fork ones in order, threading's first).
+            os.register_at_fork(before=self._restore, after_in_parent=self._apply,
+                                after_in_child=self._apply)
+            self._fork_handlers = True
+
+    def uninstall(self) -> None:
+        self._restore()
+        self._saved = None
+
+    def _apply(self) -> None:
+        if self._saved is None:
+            return
+        from .runtime import sync
+        threading.Lock = sync.Lock  # type: ignore[misc,assignment]
+        threading._allocate_lock = sync.Lock  # type: ignore[attr-defined]
+        threading.RLock = sync.RLock  # type: ignore[misc,assignment]
+
+    def _restore(self) -> None:
+        if self._saved is None:
+            return
+        for name, value in self._saved.items():
+            setattr(threading, name, value)
+
+
+_lock_factories = _LockFactories()
+
+
+# -- the terminal summary ----------------------------------------------------------------------
+
+class _Summary:
+    """Counts what was explored from the test reports (so it also works under pytest-xdist)."""
+
+    def __init__(self, config: pytest.Config, settings: Settings) -> None:
+        self._settings = settings
+        self._explored = 0
+        self._executions = 0
+        self._not_explored: dict[str, int] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "call":
+            return
+        for name, value in report.user_properties:
+            if name == "interlace_executions":
+                self._explored += 1
+                self._executions += int(value)
+            elif name == "interlace_not_explored":
+                self._not_explored[value] = self._not_explored.get(value, 0) + 1
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not (self._explored or self._not_explored):
+            return
+        settings = self._settings
+        if self._explored:
+            what = "replayed" if settings.replay else "explored"
+            line = (f"interlace: {what} {_plural(self._explored, 'test')} in "
+                    f"{_plural(self._executions, 'execution')}")
+            if not settings.replay:
+                line += (f" (strategy {settings.strategy}, model {settings.model.value}, "
+                         f"seed {settings.seed})")
+            terminalreporter.write_line(line)
+        if self._not_explored:
+            reasons = ", ".join(f"{count} {reason}" for reason, count in sorted(self._not_explored.items()))
+            count = sum(self._not_explored.values())
+            terminalreporter.write_line(f"interlace: {_plural(count, 'test')} ran once, "
+                                        f"unexplored: {reasons}")
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -1,0 +1,45 @@
+"""Helper of test_accel.py: run executions of programs and print their full outcomes as JSON.
+
+Usage: python accel_outcomes.py MODEL PROGRAM...  (run once with INTERLACE_PURE_PYTHON=1 and
+once without; the two outputs must be equal).  Each program gets the default schedule (with and
+without recording), PCT and random executions (seeded), and a recorded PCT execution.
+"""
+
+import json
+import sys
+
+from interlace.hooks import accelerator
+from interlace.models import Model
+from interlace.runtime.executor import ExecutionSpec, PolicySpec, run_execution
+
+#: Fields that depend on wall-clock time or memory addresses, not on the schedule.
+_VOLATILE = ("seconds",)
+
+
+def outcomes(model: Model, script: str) -> list:
+    def run(policy: PolicySpec, record: bool) -> dict:
+        outcome = run_execution(ExecutionSpec(script, (), model, policy, record=record,
+                                              max_steps=8_000, wall_timeout=60.0))
+        return {k: v for k, v in outcome.items() if k not in _VOLATILE}
+
+    first = run(PolicySpec("replay"), False)
+    bound = max(first.get("steps") or 0, 1)
+    out = [first, run(PolicySpec("replay"), True)]
+    for seed in (1, 2):
+        out.append(run(PolicySpec("pct", seed, 3, bound), False))
+    out.append(run(PolicySpec("pct", 3, 3, bound), True))
+    out.append(run(PolicySpec("random", 4), False))
+    deviations = next((o["deviations"] for o in out if o.get("deviations")), [])
+    out.append(run(PolicySpec("replay", deviations=tuple(map(tuple, deviations))), False))
+    return out
+
+
+def main() -> None:
+    model = Model.parse(sys.argv[1])
+    result = {"accelerated": accelerator() is not None,
+              "programs": {path: outcomes(model, path) for path in sys.argv[2:]}}
+    json.dump(result, sys.stdout, default=repr, sort_keys=True)
+
+
+if __name__ == "__main__":
+    main()
