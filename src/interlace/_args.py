@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["positive_int", "positive_float", "non_negative_int", "jobs", "shard"]
+__all__ = ["positive_int", "positive_float", "non_negative_int", "bound", "jobs", "shard"]
 
 
 def positive_int(text: str) -> int:
@@ -40,6 +40,15 @@ def non_negative_int(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
     return value
+
+
+#: ``--preemptions none``: no bound.
+NO_BOUND = "none"
+
+
+def bound(text: str):
+    """``--preemptions K`` (an integer >= 0) or ``--preemptions none``."""
+    return NO_BOUND if text == NO_BOUND else non_negative_int(text)
 
 
 def jobs(text: str) -> int:

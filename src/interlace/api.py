@@ -124,9 +124,10 @@ pytest_session = PytestSession()
 
 def explore(setup: Callable[[], State], workers: Sequence[Callable[[State], Any]],
             invariant: Optional[Callable[[State], Any]] = None, *, strategy: str = "pct",
-            budget: int = search_mod.DEFAULT_BUDGET, seed: int = 0,
+            budget: Optional[int] = None, seed: int = 0,
             model: ModelLike = Model.FREE_THREADED, timeout: float = search_mod.DEFAULT_TIMEOUT,
-            jobs: int = 1, include: Sequence[str] = ()) -> ExploreResult:
+            jobs: int = 1, include: Sequence[str] = (),
+            preemptions: Union[int, None, str] = "default") -> ExploreResult:
     """Search the interleavings of ``workers`` running concurrently on the state ``setup`` builds.
 
     Each execution calls ``setup()`` for fresh state, runs each worker as ``worker(state)`` in
@@ -135,15 +136,16 @@ def explore(setup: Callable[[], State], workers: Sequence[Callable[[State], Any]
     exception in a worker, a deadlock, or a failed invariant is a bug; the search stops at the
     first, minimizes it and returns it (it does not raise: call ``assert_ok()`` for that).
 
-    ``strategy``, ``budget`` (executions), ``seed``, ``model`` and ``timeout`` (seconds for the
-    whole search) mean what they mean for ``interlace run``; ``include`` names installed
-    packages whose code gets switch points too (by default only code outside the standard
-    library and site-packages does).
+    ``strategy``, ``budget`` (executions; default 1000, dpor 100,000), ``seed``, ``model``,
+    ``timeout`` (seconds for the whole search), ``jobs`` (worker processes) and ``preemptions``
+    (dpor's bound: an int, ``None`` for none, default 2) mean what they mean for ``interlace
+    run``; ``include`` names installed packages whose code gets switch points too (by default
+    only code outside the standard library and site-packages does).
     """
     _refuse_nesting("interlace.explore()")
     workers = _check_program(setup, workers, invariant)
     options = search_options(strategy=strategy, budget=budget, seed=seed, model=model,
-                             timeout=timeout, jobs=jobs, include=include)
+                             timeout=timeout, jobs=jobs, include=include, preemptions=preemptions)
     return run_search(SearchConfig(target=_explore_target(setup, workers, invariant), **options))
 
 
@@ -188,12 +190,12 @@ def check(func: F, /) -> F: ...
 
 
 @overload
-def check(*, budget: int = ..., strategy: str = ..., seed: int = ..., model: ModelLike = ...,
+def check(*, budget: Optional[int] = ..., strategy: str = ..., seed: int = ..., model: ModelLike = ...,
           timeout: float = ..., jobs: int = ..., include: Sequence[str] = ...,
           replay: Optional[str] = ...) -> Callable[[F], F]: ...
 
 
-def check(func: Optional[F] = None, /, *, budget: int = search_mod.DEFAULT_BUDGET,
+def check(func: Optional[F] = None, /, *, budget: Optional[int] = None,
           strategy: str = "pct", seed: int = 0, model: ModelLike = Model.FREE_THREADED,
           timeout: float = search_mod.DEFAULT_TIMEOUT, jobs: int = 1,
           include: Sequence[str] = (), replay: Optional[str] = None) -> Any:
@@ -239,16 +241,26 @@ def check(func: Optional[F] = None, /, *, budget: int = search_mod.DEFAULT_BUDGE
 
 # -- shared with the pytest plugin ------------------------------------------------------------
 
-def search_options(*, strategy: str, budget: int, seed: int, model: ModelLike, timeout: float,
-                   jobs: int, include: Sequence[str]) -> dict[str, Any]:
+def search_options(*, strategy: str, budget: Optional[int], seed: int, model: ModelLike,
+                   timeout: float, jobs: int, include: Sequence[str],
+                   preemptions: Union[int, None, str] = "default") -> dict[str, Any]:
     """Validate search settings; return them as ``SearchConfig`` fields.
 
     Raises ``TypeError``/``ValueError`` naming the argument, before any execution starts.
+    ``budget=None`` and ``preemptions="default"`` take the strategy's defaults.
     """
     if not isinstance(strategy, str) or strategy not in search_mod.STRATEGIES:
         raise ValueError(f"strategy: unknown strategy {strategy!r}: choose one of "
                          f"{', '.join(search_mod.STRATEGIES)}")
+    if budget is None:
+        budget = search_mod.default_budget(strategy)
     _check_int(budget, "budget", minimum=1)
+    if preemptions == "default":
+        preemptions = search_mod.default_preemptions(strategy)
+    elif strategy != "dpor":
+        raise ValueError("preemptions: a preemption bound needs strategy='dpor'")
+    elif preemptions is not None:
+        _check_int(preemptions, "preemptions", minimum=0)
     _check_int(seed, "seed", minimum=None)
     _check_int(jobs, "jobs", minimum=1)
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
@@ -256,7 +268,8 @@ def search_options(*, strategy: str, budget: int, seed: int, model: ModelLike, t
     if not timeout > 0:
         raise ValueError(f"timeout must be positive (got {timeout})")
     return dict(strategy=strategy, budget=budget, seed=seed, model=_check_model(model),
-                timeout=float(timeout), jobs=jobs, include=_check_include(include))
+                timeout=float(timeout), jobs=jobs, include=_check_include(include),
+                preemptions=preemptions)
 
 
 def run_search(config: SearchConfig) -> ExploreResult:

@@ -61,8 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"seconds for the whole search (default: {search_mod.DEFAULT_TIMEOUT:g})")
     run.add_argument("--depth", type=_positive_int, default=search_mod.DEFAULT_DEPTH,
                      help="PCT bug depth (default: 3)")
-    run.add_argument("--preemptions", type=_args.non_negative_int, default=None, metavar="K",
-                     help="dpor: explore only schedules with at most K preemptions (default: no bound)")
+    run.add_argument("--preemptions", type=_args.bound, default=None, metavar="K",
+                     help="dpor: explore only schedules with at most K preemptions, or 'none' "
+                          f"for no bound (default: {search_mod.DEFAULT_PREEMPTIONS})")
     run.add_argument("--jobs", type=_args.jobs, default=1, metavar="N",
                      help="worker processes, or 'auto' for every core (default: 1)")
     run.add_argument("--shard", type=_args.shard, default=None, metavar="I/N",
@@ -139,9 +140,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .report.console import print_result
     from .report.progress import progress_bar
     budget = args.budget if args.budget is not None else search_mod.default_budget(args.strategy)
+    if args.preemptions is None:
+        preemptions = search_mod.default_preemptions(args.strategy)
+    elif args.strategy != "dpor":
+        raise UsageError("--preemptions bounds systematic search: use it with --strategy dpor")
+    else:
+        preemptions = None if args.preemptions == _args.NO_BOUND else args.preemptions
     config = _config(args, strategy=args.strategy, budget=budget, seed=args.seed,
                      timeout=args.timeout, model=_first_model(args.model), depth=args.depth,
-                     shrink=not args.no_shrink, preemptions=args.preemptions, jobs=args.jobs,
+                     shrink=not args.no_shrink, preemptions=preemptions, jobs=args.jobs,
                      shard=args.shard)
     if args.model == ALL_MODELS:
         return _run_all_models(config, args)

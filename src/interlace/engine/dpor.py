@@ -18,6 +18,7 @@ Vocabulary (one concept each):
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -38,9 +39,9 @@ class Transition:
     needs: frozenset = frozenset()
 
 
-@dataclass
+@dataclass(eq=False)
 class Node:
-    """The state before one choice point of the current path."""
+    """The state before one choice point (kept while it or a descendant has alternatives)."""
 
     #: Threads that could run here (the runnable ones, plus timed waiters whose timeout is due).
     enabled: tuple[int, ...]
@@ -59,6 +60,11 @@ class Node:
     explored: dict[int, Footprint] = field(default_factory=dict)
     #: Threads asleep on entry: trying them first here would repeat explored executions.
     sleep: dict[int, Sleeper] = field(default_factory=dict)
+    #: The node before, and the thread chosen there to get here (the tree's edges).
+    parent: Optional["Node"] = None
+    via: Optional[int] = None
+    #: The choice point's number (1-based step).
+    depth: int = 0
 
     def passed_sleep(self) -> dict[int, Sleeper]:
         """The sleep set the chosen thread's transition starts from."""
@@ -90,7 +96,16 @@ class Branch:
 
 
 class Explorer:
-    """The exploration tree of one DPOR search (only the current path is kept)."""
+    """The exploration tree of one DPOR search.
+
+    Only nodes with unexplored alternatives (and their ancestors) are kept.  Alternatives are
+    explored in order of their cost in preemptions, then deepest first: every execution
+    without a preemption, then those with one, and so on (CHESS's iterative context bounding,
+    without re-running the cheaper levels).  Bugs usually need one or two preemptions, and a
+    plain depth-first search would first permute the end of a long run for thousands of
+    executions before revisiting an early choice.  The order only changes when an
+    alternative runs: the exhausted tree is the same.
+    """
 
     def __init__(self, *, reduce: bool = True, preemption_bound: Optional[int] = None) -> None:
         #: ``False``: explore every schedule (brute force; used to check the reduction).
@@ -106,6 +121,9 @@ class Explorer:
         #: Set when a replayed prefix did not repeat what it did before (nondeterminism).
         self.divergence: Optional[str] = None
         self._branch = Branch((), {})
+        #: Alternatives not yet run, as ``(cost, -depth, order, node, tid)``: a heap.
+        self._queue: list[tuple[int, int, int, Node, int]] = []
+        self._order = 0
 
     # -- the loop ------------------------------------------------------------------------------
 
@@ -114,12 +132,20 @@ class Explorer:
 
     def record(self, outcome: dict) -> None:
         """Fold one finished execution (of the branch last returned) into the tree."""
-        if outcome.get("sleep_blocked"):
+        choices = outcome.get("choices") or []
+        events = outcome.get("events") or []
+        asleep = outcome.get("asleep_from")
+        if asleep is not None:
+            # It ran on past the point where only sleeping threads could run (a preemption
+            # bound is in force), to check the end state; fold in only what came before, so
+            # that the bound never adds alternatives the unbounded search would not have.
+            choices = choices[:asleep - 1]
+            events = [e for e in events if e["step"] < asleep]
+        if outcome.get("sleep_blocked") or asleep is not None:
             self.sleep_blocked += 1
         else:
             self.complete += 1
-        choices = outcome.get("choices") or []
-        transitions = _transitions(outcome.get("events") or [], choices)
+        transitions = _transitions(events, choices)
         start = self._branch.node
         self._check_prefix(start, transitions)
         if start:
@@ -132,27 +158,33 @@ class Explorer:
                 for i in _races(j, transitions, clocks, index):
                     self._reverse(i, j, transitions, clocks)
         else:
-            for node in self.path[start:]:
-                node.backtrack.update(node.enabled)
+            for step in range(start + 1, len(self.path) + 1):
+                for tid in self.path[step - 1].enabled:
+                    self._add_backtrack(step, tid)
 
     def next(self) -> Optional[Branch]:
-        """The deepest unexplored alternative, or ``None`` when the tree is exhausted."""
-        for index in range(len(self.path) - 1, -1, -1):
-            node = self.path[index]
-            pending = node.pending()
-            if pending:
-                tid = min(pending)
-                del self.path[index + 1:]
-                sleep = node.passed_sleep() if self.reduce else {}
-                node.chosen = tid
-                prefix = tuple(n.chosen for n in self.path)
-                self._branch = Branch(prefix, sleep)
-                return self._branch
-        return None
+        """The cheapest unexplored alternative, or ``None`` when the tree is exhausted."""
+        while self._queue:
+            _, _, _, node, tid = heapq.heappop(self._queue)
+            if tid in node.pending():
+                break
+        else:
+            return None
+        path = [node]
+        while path[-1].parent is not None:
+            path.append(path[-1].parent)
+        path.reverse()
+        for parent, child in zip(path, path[1:]):
+            parent.chosen = child.via
+        node.chosen = tid
+        self.path = path
+        sleep = node.passed_sleep() if self.reduce else {}
+        self._branch = Branch(tuple(n.chosen for n in path), sleep)
+        return self._branch
 
     def pending_alternatives(self) -> int:
         """Alternatives known but not yet explored (grows as races are found)."""
-        return sum(len(node.pending()) for node in self.path)
+        return len(self._queue)
 
     # -- building the path ---------------------------------------------------------------------
 
@@ -167,7 +199,9 @@ class Explorer:
                          if not s.woken_by(transitions[step - 1].footprint)} if self.reduce else {}
             else:
                 pre, sleep = 0, {}
-            node = Node(tuple(enabled), running, chosen, pre, base, {chosen}, {}, sleep)
+            parent = self.path[step - 2] if step >= 2 else None
+            node = Node(tuple(enabled), running, chosen, pre, base, {chosen}, {}, sleep,
+                        parent, parent.chosen if parent is not None else None, step)
             if step < len(transitions):
                 node.explored[chosen] = transitions[step].footprint
             self.path.append(node)
@@ -208,8 +242,10 @@ class Explorer:
         node = self.path[step - 1]
         bound = self.preemption_bound
         if bound is None or node.cost(tid) <= bound:
-            node.backtrack.add(tid)
+            self._queue_alternative(node, tid)
             return
+        if not self.reduce:
+            return  # brute force within the bound: that schedule is simply out of bounds
         # Bounded partial-order reduction (Coons et al., 2013): the switch would cost one
         # preemption too many here; try it where the running thread's current run began,
         # where switching is free.
@@ -218,9 +254,17 @@ class Explorer:
             start -= 1
         earlier = self.path[start - 1]
         if start != step and tid in earlier.enabled and earlier.cost(tid) <= bound:
-            earlier.backtrack.add(tid)
+            self._queue_alternative(earlier, tid)
         else:
             self.bounded_out += 1
+
+    def _queue_alternative(self, node: Node, tid: int) -> None:
+        if tid in node.backtrack:
+            return
+        node.backtrack.add(tid)
+        if tid in node.pending():
+            self._order += 1
+            heapq.heappush(self._queue, (node.cost(tid), -node.depth, self._order, node, tid))
 
 
 def _transitions(events: list[dict], choices: list) -> list[Transition]:

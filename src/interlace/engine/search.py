@@ -29,8 +29,20 @@ DEFAULT_BUDGET = 1000
 DEFAULT_DPOR_BUDGET = 100_000
 
 
+#: DPOR's preemption bound unless told otherwise: most bugs need one to three (CHESS, the
+#: SCTBench study; loom recommends 2-3), and without a bound a long test's interleavings
+#: cannot be exhausted.  ``--preemptions none`` lifts it, for a full proof.
+DEFAULT_PREEMPTIONS = 2
+
+
 def default_budget(strategy: str) -> int:
     return DEFAULT_DPOR_BUDGET if strategy == "dpor" else DEFAULT_BUDGET
+
+
+def default_preemptions(strategy: str) -> Optional[int]:
+    return DEFAULT_PREEMPTIONS if strategy == "dpor" else None
+
+
 DEFAULT_TIMEOUT = 50.0
 DEFAULT_DEPTH = 3
 DEFAULT_MAX_STEPS = 100_000

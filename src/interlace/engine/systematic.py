@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from typing import Optional
+from typing import Callable, Optional
 
 from ..runtime.executor import PolicySpec, run_execution
 from .dpor import Branch, Explorer
@@ -18,11 +18,16 @@ from .search import (ProgressFn, SearchConfig, SearchResult, _collect_caveats, _
                      _spec)
 
 
-def search_systematic(config: SearchConfig, progress: Optional[ProgressFn] = None) -> SearchResult:
+def search_systematic(config: SearchConfig, progress: Optional[ProgressFn] = None, *,
+                      explorer: Optional[Explorer] = None,
+                      observe: Optional[Callable[[dict], None]] = None) -> SearchResult:
+    """``explorer``: a prepared tree (tests pass ``Explorer(reduce=False)`` for brute force);
+    ``observe`` sees every execution's outcome (tests compare the classes it visits)."""
     started = time.monotonic()
     deadline = started + config.timeout
     epoch = time.time()
-    explorer = Explorer(preemption_bound=config.preemptions)
+    if explorer is None:
+        explorer = Explorer(preemption_bound=config.preemptions)
     warnings: set[str] = set()
     inversions: set[str] = set()
     executions = 0
@@ -37,9 +42,12 @@ def search_systematic(config: SearchConfig, progress: Optional[ProgressFn] = Non
             if time.monotonic() >= deadline:
                 stopped_by = "timeout"
                 break
-            outcome = run_execution(replace(_spec(config, _policy(branch), epoch, deadline, record=True),
+            policy = _policy(branch, bounded=explorer.preemption_bound is not None)
+            outcome = run_execution(replace(_spec(config, policy, epoch, deadline, record=True),
                                             record_values=False))
             executions += 1
+            if observe is not None:
+                observe(outcome)
             max_steps = max(max_steps, outcome.get("steps") or 0)
             _collect_caveats(outcome, warnings, inversions)
             if outcome.get("failed"):
@@ -83,5 +91,6 @@ def search_systematic(config: SearchConfig, progress: Optional[ProgressFn] = Non
     return result
 
 
-def _policy(branch: Branch) -> PolicySpec:
-    return PolicySpec("systematic", prefix=branch.prefix, sleep=tuple(sorted(branch.sleep.items())))
+def _policy(branch: Branch, bounded: bool) -> PolicySpec:
+    return PolicySpec("systematic", prefix=branch.prefix, sleep=tuple(sorted(branch.sleep.items())),
+                      stop_when_asleep=not bounded)

@@ -27,9 +27,12 @@ def statement(result: SearchResult) -> str:
     config = result.config
     scope = f"{result.executions} execution{'s' if result.executions != 1 else ''}"
     bound = f"preemption bound {config.preemptions}" if config.preemptions is not None else "no preemption bound"
-    if result.verdict == "verified":
+    if result.verdict == "verified" and config.preemptions is None:
         return (f"all {result.classes} interleaving classes explored, no failure "
                 f"(model {config.model.value}, {bound})")
+    if result.verdict == "verified":  # under a bound a class can be run twice: count runs
+        return (f"all {result.classes} interleavings the search reaches within the bound "
+                f"explored, no failure (model {config.model.value}, {bound})")
     why = {"budget": f"the budget of {config.budget} executions was used up",
            "timeout": f"the {config.timeout:g} s time limit was reached",
            "interrupt": "the search was interrupted",
@@ -42,7 +45,7 @@ def statement(result: SearchResult) -> str:
     if config.strategy == "dpor":
         how += (f", {result.classes} interleaving classes complete, {result.pending} known "
                 f"alternatives left, {bound}")
-    return f"{scope}, {why}; {how}, model {config.model.value}, seed {config.seed}, {result.seconds:.1f} s"
+    return f"{scope} ({why}); {how}, model {config.model.value}, seed {config.seed}, {result.seconds:.1f} s"
 
 
 def print_result(result: SearchResult, console: Optional[Console] = None) -> None:
@@ -57,8 +60,12 @@ def print_result(result: SearchResult, console: Optional[Console] = None) -> Non
                       f"as repeats), {result.seconds:.1f} s. Proved at interlace's granularity: "
                       "switches between the bytecodes the model allows, shared accesses of the "
                       "program's own code, the threading/queue primitives.")
+        if config.preemptions is not None:
+            console.print(f"Only within the bound: the search ran only schedules with at most "
+                          f"{config.preemptions} preemption(s), which do not cover every "
+                          "interleaving. Run with --preemptions none for a proof without a bound.")
     else:
-        console.print(Text(f"No bug found: {statement(result)}.", style="bold green"))
+        console.print(Text(f"No bug found in {statement(result)}.", style="bold green"))
         console.print("This is not a proof: other interleavings may still fail.")
     for warning in result.warnings:
         console.print(Text(f"warning: {warning}", style="yellow"))

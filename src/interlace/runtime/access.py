@@ -48,6 +48,9 @@ class Access:
     label: str
     write: bool
     value: Optional[str] = None
+    #: The object whose ``id`` is in ``location`` (kept alive by the recorder, so that the id
+    #: cannot be reused by another object within the execution).
+    target: Any = None
 
 
 class Namer:
@@ -148,11 +151,13 @@ def resolve(step: Step, frame: types.FrameType, namer: Namer, values: bool = Tru
     if kind == "global":
         value = frame.f_globals.get(step.name, MISSING) if not step.write else MISSING
         return Access(("g", id(frame.f_globals), step.name), step.name, step.write,
-                      short(value))
+                      short(value), frame.f_globals)
     if kind == "cell":
         value = frame.f_locals.get(step.name, MISSING) if not step.write else MISSING
-        return Access(("c", frame.f_code.co_qualname if hasattr(frame.f_code, "co_qualname")
-                       else frame.f_code.co_name, step.name), step.name, step.write,
+        # A frame does not expose its cell objects, and the function that defines the cell
+        # is not the one that uses it (``main`` and ``main.<locals>.work``): name a cell by
+        # file and variable, so that every use of it conflicts (conservative, never unsound).
+        return Access(("c", frame.f_code.co_filename, step.name), step.name, step.write,
                       short(value))
     if kind == "attr":
         obj = evaluate(step.operands[0], frame)
@@ -165,7 +170,7 @@ def resolve(step: Step, frame: types.FrameType, namer: Namer, values: bool = Tru
                 pass
         ident = id(obj) if obj is not MISSING else owner
         return Access(("a", ident, step.name), f"{owner}.{step.name}", step.write,
-                      short(value))
+                      short(value), obj)
     if kind in ("item", "slice", "contains", "inplace", "iter"):
         container = evaluate(step.operands[0], frame)
         if kind == "inplace" and not isinstance(container, _CONTAINERS):
@@ -176,12 +181,12 @@ def resolve(step: Step, frame: types.FrameType, namer: Namer, values: bool = Tru
         if kind == "contains" and not isinstance(container, (dict, set, frozenset)):
             key = MISSING  # ``x in list`` scans the whole list
         if key is MISSING or not _hashable(key):
-            return Access(("o", ident, None), owner, step.write)
+            return Access(("o", ident, None), owner, step.write, target=container)
         value = MISSING
         if kind == "item" and not step.write:
             value = evaluate(Item(step.operands[0], step.operands[1]), frame)
         return Access(("o", ident, key), f"{owner}[{short_repr(key)}]", step.write,
-                      short(value))
+                      short(value), container)
     if kind == "call":
         return _resolve_call(step, frame, namer)
     return None
@@ -209,14 +214,15 @@ def _resolve_call(step: Step, frame: types.FrameType, namer: Namer) -> Optional[
             key_index = 0
         key = evaluate(args[key_index], frame) if key_index is not None and len(args) > key_index else MISSING
         if key is not MISSING and isinstance(receiver, dict) and _hashable(key):
-            return Access(("o", id(receiver), key), f"{owner}.{callee.name}({short_repr(key)})", write)
-        return Access(("o", id(receiver), None), f"{owner}.{callee.name}()", write)
+            return Access(("o", id(receiver), key), f"{owner}.{callee.name}({short_repr(key)})",
+                          write, target=receiver)
+        return Access(("o", id(receiver), None), f"{owner}.{callee.name}()", write, target=receiver)
     func = evaluate(callee, frame) if callee is not None else MISSING
     if func in _READING_BUILTINS and args:
         target = evaluate(args[0], frame)
         if isinstance(target, _CONTAINERS):
             owner = _object_label(args[0], target, namer, frame)
-            return Access(("o", id(target), None), f"{func.__name__}({owner})", False)
+            return Access(("o", id(target), None), f"{func.__name__}({owner})", False, target=target)
     return None
 
 

@@ -34,8 +34,10 @@ class PolicySpec:
     deviations: tuple[tuple[int, int], ...] = ()
     #: ``systematic`` only: the thread chosen at each of the first choice points...
     prefix: tuple[int, ...] = ()
-    #: ...and the sleeping threads at the end of the prefix, with their footprints.
+    #: ...and the sleeping threads at the end of the prefix, with their footprints...
     sleep: tuple[tuple[int, Any], ...] = ()
+    #: ...and whether an execution in which only sleeping threads can run stops there.
+    stop_when_asleep: bool = True
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ def make_policy(spec: PolicySpec):
     if spec.name == "replay":
         return ReplayPolicy(spec.deviations)
     if spec.name == "systematic":
-        return SystematicPolicy(spec.prefix, dict(spec.sleep))
+        return SystematicPolicy(spec.prefix, dict(spec.sleep), spec.stop_when_asleep)
     raise ValueError(f"unknown policy {spec.name!r}")
 
 

@@ -113,7 +113,7 @@ def _make_start(attach_thread: Callable[[], None]) -> Callable[[threading.Thread
             return _orig_start(self)
         if not getattr(self, "_initialized", True):
             raise RuntimeError("thread.__init__() not called")
-        if sched.managed(self) is not None or self._started.is_set():
+        if sched.managed(self) is not None or _orig_is_set(self._started):  # no recorded touch
             raise RuntimeError("threads can only be started once")
         mt = sched.add_thread(self)
         body = self.run

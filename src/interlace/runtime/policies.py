@@ -41,6 +41,10 @@ class Policy:
     def attach(self, scheduler: "Scheduler") -> None:
         """Called once, when the execution's scheduler exists."""
 
+    def report(self) -> dict:
+        """What the policy adds to the execution's outcome."""
+        return {}
+
     def quiet_until(self, step: int) -> int:
         """The last step up to which :meth:`choose` surely keeps the running thread.
 
@@ -140,12 +144,18 @@ class SystematicPolicy(Policy):
     run first to the footprint of the transition it would make (known from an earlier
     execution of the same prefix); a thread wakes up once a transition it depends on runs.
     If every runnable thread is asleep, the rest of this execution is equivalent to one already
-    explored, and it stops ("sleep-set blocked").
+    explored, and it stops ("sleep-set blocked"), unless a preemption bound is in force.
     """
 
-    def __init__(self, prefix: Sequence[int], sleep: dict[int, Sleeper]) -> None:
+    def __init__(self, prefix: Sequence[int], sleep: dict[int, Sleeper],
+                 stop_when_asleep: bool = True) -> None:
         self._prefix = tuple(prefix)
         self._sleep = dict(sleep)
+        #: ``False`` under a preemption bound: the explored execution that makes this one a
+        #: repeat may need more preemptions than the bound allows, so run on instead...
+        self._stop_when_asleep = stop_when_asleep
+        #: ...and remember where it would have stopped.
+        self._asleep_from: Optional[int] = None
         self._scheduler: Optional["Scheduler"] = None
         self._seen = 0  # events of the log already folded into the sleep set
 
@@ -164,9 +174,16 @@ class SystematicPolicy(Policy):
         if self._sleep:
             self._wake_dependents()
         awake = [t for t in runnable if t.tid not in self._sleep]
+        if not awake and not self._stop_when_asleep:
+            if self._asleep_from is None:
+                self._asleep_from = step
+            awake = runnable
         if not awake:
             self._scheduler.conclude({"failed": False, "sleep_blocked": True})
         return default_choice(awake, current)
+
+    def report(self):
+        return {"asleep_from": self._asleep_from} if self._asleep_from is not None else {}
 
     def _wake_dependents(self) -> None:
         """Fold the transitions run since the last choice into the sleep set."""

@@ -82,6 +82,7 @@ class Scheduler:
         #: executions (every fork starts from a different parent heap); first-touch order is
         #: the same as long as two executions follow the same schedule.
         self.objects: dict[int, int] = {}
+        self._numbered: list[Any] = []
         self.namer = Namer()
         self.finished = False
         #: Cached "no other thread could run now" (``None``: unknown).  Lets the hot path skip
@@ -324,7 +325,7 @@ class Scheduler:
         if access is not None:
             self.log.add(Event(self.step, self.current.tid, "access", access.label,
                                write=access.write, value=access.value,
-                               location=self._logical(access.location),
+                               location=self._logical(access.location, access.target),
                                file=frame.f_code.co_filename, line=step.line))
 
     def note(self, kind: str, text: str, obj: Any = None, write: bool = True) -> None:
@@ -338,7 +339,7 @@ class Scheduler:
             return
         frame = _user_frame()
         self.log.add(Event(self.step, self.current.tid, kind, text, write=write,
-                           location=("s", self._number(id(obj))) if obj is not None else None,
+                           location=("s", self._number(obj)) if obj is not None else None,
                            file=frame.f_code.co_filename if frame else None,
                            line=frame.f_lineno if frame else None))
 
@@ -346,19 +347,22 @@ class Scheduler:
         """Record a dependence on a primitive (or, ``raw``, a location) that the trace hides."""
         if self.log is None or self.current is None or self._recording:
             return
-        location = obj if raw else ("s", self._number(id(obj)))
+        location = obj if raw else ("s", self._number(obj))
         self.log.add(Event(self.step, self.current.tid, kind, "", write=write, location=location))
 
-    def _number(self, ident: int) -> int:
-        number = self.objects.get(ident)
+    def _number(self, obj: Any) -> int:
+        number = self.objects.get(id(obj))
         if number is None:
-            number = self.objects[ident] = len(self.objects)
+            number = self.objects[id(obj)] = len(self.objects)
+            # Alive until the execution ends: a dead object's address can be reused, and its
+            # successor must not inherit its number (nor its number depend on the heap).
+            self._numbered.append(obj)
         return number
 
-    def _logical(self, location: tuple) -> tuple:
+    def _logical(self, location: tuple, target: Any) -> tuple:
         """``location`` with the object's address replaced by its first-touch number."""
         if location[0] in ("g", "a", "o") and isinstance(location[1], int):
-            return (location[0], self._number(location[1]), *location[2:])
+            return (location[0], self._number(target), *location[2:])
         return location
 
     # -- outcomes ------------------------------------------------------------------------------
@@ -387,6 +391,7 @@ class Scheduler:
             "events": self.log.as_dicts() if self.log is not None else None,
             "choices": self.choices,
         })
+        outcome.update(self.policy.report())
         self._finish(outcome)
 
     def _deadlock_or_done(self, me: ManagedThread) -> None:
