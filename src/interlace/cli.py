@@ -152,7 +152,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                      shard=args.shard)
     if args.model == ALL_MODELS:
         return _run_all_models(config, args)
-    with progress_bar(config.budget) as advance:
+    with progress_bar(config.budget, systematic=config.strategy == "dpor") as advance:
         result = search_mod.search(config, progress=advance)
     print_result(result)
     if args.json:
@@ -177,7 +177,7 @@ def _run_all_models(config: search_mod.SearchConfig, args: argparse.Namespace) -
     def progress_for(model):
         while bars:
             bars.pop().__exit__(None, None, None)
-        bars.append(progress_bar(config.budget))
+        bars.append(progress_bar(config.budget, systematic=config.strategy == "dpor"))
         return bars[-1].__enter__()
 
     try:

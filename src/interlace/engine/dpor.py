@@ -88,6 +88,8 @@ class Branch:
 
     prefix: tuple[int, ...]
     sleep: dict[int, Sleeper]
+    #: The tree's nodes along ``prefix`` (empty for a tree's first execution).
+    nodes: tuple["Node", ...] = ()
 
     @property
     def node(self) -> int:
@@ -107,10 +109,15 @@ class Explorer:
     alternative runs: the exhausted tree is the same.
     """
 
-    def __init__(self, *, reduce: bool = True, preemption_bound: Optional[int] = None) -> None:
+    def __init__(self, *, reduce: bool = True, preemption_bound: Optional[int] = None,
+                 root: tuple[int, ...] = (), root_sleep: Optional[dict[int, Sleeper]] = None) -> None:
         #: ``False``: explore every schedule (brute force; used to check the reduction).
         self.reduce = reduce
         self.preemption_bound = preemption_bound
+        #: Explore only the subtree below these first choices (a part of a split search,
+        #: see :mod:`interlace.engine.partition`).  Nothing is tried at the root's own choice
+        #: points: the split already runs every alternative there.
+        self.root = root
         #: ``path[s - 1]`` is the node before choice point ``s``.
         self.path: list[Node] = []
         #: Executions that ran to the end, and those stopped by their sleep set.
@@ -120,7 +127,7 @@ class Explorer:
         self.bounded_out = 0
         #: Set when a replayed prefix did not repeat what it did before (nondeterminism).
         self.divergence: Optional[str] = None
-        self._branch = Branch((), {})
+        self._branch = Branch(root, dict(root_sleep or {}))
         #: Alternatives not yet run, as ``(cost, -depth, order, node, tid)``: a heap.
         self._queue: list[tuple[int, int, int, Node, int]] = []
         self._order = 0
@@ -130,8 +137,13 @@ class Explorer:
     def first(self) -> Branch:
         return self._branch
 
-    def record(self, outcome: dict) -> None:
-        """Fold one finished execution (of the branch last returned) into the tree."""
+    def record(self, outcome: dict, branch: Optional[Branch] = None) -> None:
+        """Fold one finished execution of ``branch`` (default: the last one returned) into the tree.
+
+        Several branches may be out at once (``--jobs``); each is folded in on its own.
+        """
+        if branch is not None:
+            self._follow(branch)
         choices = outcome.get("choices") or []
         events = outcome.get("events") or []
         asleep = outcome.get("asleep_from")
@@ -147,6 +159,8 @@ class Explorer:
             self.complete += 1
         transitions = _transitions(events, choices)
         start = self._branch.node
+        if len(self.path) < start:  # a subtree's first execution: lay down its root path
+            self._extend(0, choices[:start], transitions)
         self._check_prefix(start, transitions)
         if start:
             self.path[start - 1].explored[self.path[start - 1].chosen] = transitions[start].footprint
@@ -174,13 +188,18 @@ class Explorer:
         while path[-1].parent is not None:
             path.append(path[-1].parent)
         path.reverse()
-        for parent, child in zip(path, path[1:]):
-            parent.chosen = child.via
-        node.chosen = tid
-        self.path = path
+        prefix = tuple(child.via for child in path[1:]) + (tid,)
+        self._follow(Branch(prefix, {}, tuple(path)))
         sleep = node.passed_sleep() if self.reduce else {}
-        self._branch = Branch(tuple(n.chosen for n in path), sleep)
+        self._branch = Branch(prefix, sleep, tuple(path))
         return self._branch
+
+    def _follow(self, branch: Branch) -> None:
+        """Make ``branch``'s path the current one (each node's ``chosen`` as on it)."""
+        self._branch = branch
+        self.path = list(branch.nodes)
+        for node, tid in zip(self.path, branch.prefix):
+            node.chosen = tid
 
     def pending_alternatives(self) -> int:
         """Alternatives known but not yet explored (grows as races are found)."""
@@ -195,7 +214,10 @@ class Explorer:
             if step - 1 >= 1:
                 before = self.path[step - 2]
                 pre = before.cost(before.chosen)
-                sleep = {tid: s for tid, s in before.passed_sleep().items()
+                # the first new node: the sleep set the execution ran with (a sibling folded in
+                # meanwhile, under --jobs, was not in it)
+                asleep = self._branch.sleep if step == start + 1 and start else before.passed_sleep()
+                sleep = {tid: s for tid, s in asleep.items()
                          if not s.woken_by(transitions[step - 1].footprint)} if self.reduce else {}
             else:
                 pre, sleep = 0, {}
@@ -222,8 +244,9 @@ class Explorer:
 
     def _reverse(self, i: int, j: int, transitions: list[Transition], clocks: list[dict]) -> None:
         """Make sure some execution runs the race ``i`` < ``j`` the other way round."""
-        if i < 1:
-            return  # before the first choice point only the main thread exists
+        if i <= len(self.root):
+            return  # before the first choice point only the main thread exists; the root's
+            # choice points have every alternative run by the split
         node = self.path[i - 1]
         initials = _initials(i, j, transitions, clocks)
         if initials & node.backtrack or initials & node.sleep.keys():
@@ -259,7 +282,7 @@ class Explorer:
             self.bounded_out += 1
 
     def _queue_alternative(self, node: Node, tid: int) -> None:
-        if tid in node.backtrack:
+        if tid in node.backtrack or node.depth <= len(self.root):
             return
         node.backtrack.add(tid)
         if tid in node.pending():

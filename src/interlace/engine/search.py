@@ -133,13 +133,16 @@ class SearchResult:
     #: ...alternatives left unexplored by the preemption bound, and still pending when stopped.
     bounded_out: int = 0
     pending: int = 0
+    #: Subtrees explored when the search was split (``--jobs``, ``--shard``), else ``None``.
+    subtrees: Optional[int] = None
 
     @property
     def found(self) -> bool:
         return self.verdict == "bug"
 
 
-ProgressFn = Callable[[int, int], None]
+#: ``progress(done, total, bugs=0)``: executions run, the total known so far, bugs found.
+ProgressFn = Callable[..., None]
 
 
 def execution_seed(seed: int, index: int) -> int:
@@ -151,47 +154,104 @@ def search(config: SearchConfig, progress: Optional[ProgressFn] = None) -> Searc
     if config.strategy == "dpor":
         from .systematic import search_systematic
         return search_systematic(config, progress)
+    return _search_random(config, progress)
+
+
+def own_indices(config: SearchConfig) -> list[int]:
+    """The execution indices this process runs: all of them, or its shard's share.
+
+    Every shard also runs execution 0 (the default schedule), which measures the step bound.
+    """
+    indices = range(config.budget)
+    if config.shard is None:
+        return list(indices)
+    part, parts = config.shard
+    return [i for i in indices if i == 0 or i % parts == part - 1]
+
+
+def learned_from(index: int) -> int:
+    """PCT's step bound for execution ``index`` is learned from the executions before this.
+
+    A power of two, so that the bound changes at fixed points: an execution's policy never
+    depends on how many ran beside it, and ``--jobs N`` makes the same choices as one process.
+    """
+    return 1 << (index.bit_length() - 1) if index > 0 else 0
+
+
+def _search_random(config: SearchConfig, progress: Optional[ProgressFn]) -> SearchResult:
+    """PCT or a random walk: independent executions, each one's policy from ``(seed, index)``."""
+    from .pool import Pool
     started = time.monotonic()
     deadline = started + config.timeout
     epoch = time.time()
-    step_bound = 0
-    warnings: set[str] = set()
-    inversions: set[str] = set()
-    executions = 0
+    indices = own_indices(config)
+    waiting = list(reversed(indices))  # popped from the end, lowest index first
+    steps: dict[int, int] = {}
+    outcomes: dict[int, dict] = {}
+    failing: Optional[int] = None
     stopped_by = "budget"
-    failing: Optional[dict] = None
+
+    def bound_for(index: int) -> Optional[int]:
+        """The step bound of ``index``, or ``None`` while an execution it learns from runs."""
+        learned = [i for i in indices if i < learned_from(index)]
+        if any(i not in steps for i in learned):
+            return None
+        return max([steps[i] for i in learned] + [1])
+
+    def settled() -> bool:  # every execution before the first failure has finished
+        return failing is not None and all(i in steps for i in indices if i < failing)
+
     try:
-        for index in range(config.budget):
-            if time.monotonic() >= deadline:
-                stopped_by = "timeout"
-                break
-            if index == 0:
-                policy = PolicySpec("replay")  # the plain, unpreempted run first: it also measures k
-            else:
-                policy = PolicySpec(config.strategy, execution_seed(config.seed, index),
-                                    config.depth, max(step_bound, 1))
-            outcome = run_execution(_spec(config, policy, epoch, deadline))
-            executions += 1
-            step_bound = max(step_bound, outcome.get("steps") or 0)
-            _collect_caveats(outcome, warnings, inversions)
-            if progress is not None:
-                progress(executions, config.budget)
-            if outcome.get("failed"):
-                failing = outcome
-                stopped_by = "bug"
-                break
+        with Pool(config.jobs) as pool:
+            while not settled():
+                while pool.free and waiting and (failing is None or waiting[-1] < failing):
+                    if time.monotonic() >= deadline:
+                        stopped_by = "timeout"
+                        break
+                    index = waiting[-1]
+                    bound = bound_for(index)
+                    if bound is None:
+                        break
+                    waiting.pop()
+                    policy = PolicySpec("replay") if index == 0 else PolicySpec(
+                        config.strategy, execution_seed(config.seed, index), config.depth, bound)
+                    pool.submit(index, _spec(config, policy, epoch, deadline))
+                if not len(pool) or stopped_by == "timeout":
+                    break
+                index, outcome = pool.next_outcome()
+                steps[index] = outcome.get("steps") or 0
+                outcomes[index] = _summary(outcome)
+                if outcome.get("failed") and (failing is None or index < failing):
+                    failing = index
+                    outcomes[index] = outcome
+                    for later in [i for i in steps if i > index]:
+                        del steps[later], outcomes[later]  # what one process would not have run
+                if progress is not None:
+                    progress(len(steps), len(indices), int(failing is not None))
     except KeyboardInterrupt:
         stopped_by = "interrupt"
-    result = SearchResult("no-bug-found", config, executions, 0.0, stopped_by,
+    if failing is not None and settled():
+        stopped_by = "bug"
+    done = sorted(i for i in steps if failing is None or i <= failing)
+    warnings: set[str] = set()
+    inversions: set[str] = set()
+    for i in done:
+        _collect_caveats(outcomes[i], warnings, inversions)
+    result = SearchResult("no-bug-found", config, len(done), 0.0, stopped_by,
                           warnings=sorted(warnings), potential_deadlocks=sorted(inversions),
-                          max_steps_seen=step_bound)
-    if failing is not None:
+                          max_steps_seen=max((steps[i] for i in done), default=0))
+    if stopped_by == "bug":
         result.verdict = "bug"
-        result.executions_to_bug = executions
+        result.executions_to_bug = len(done)
         result.seconds_to_bug = time.monotonic() - started
-        _finish_failure(config, result, failing, epoch)
+        _finish_failure(config, result, outcomes[failing], epoch)
     result.seconds = time.monotonic() - started
     return result
+
+
+def _summary(outcome: dict) -> dict:
+    """What a finished execution leaves for the result (its caveats), without its trace."""
+    return {k: outcome.get(k) for k in ("outside", "uncontrolled_locks", "lock_order")}
 
 
 def _spec(config: SearchConfig, policy: PolicySpec, epoch: float, deadline: Optional[float],

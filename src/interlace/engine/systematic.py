@@ -1,21 +1,72 @@
-"""The systematic search loop (``--strategy dpor``): run the branches the DPOR tree asks for.
+"""The systematic search loop (``--strategy dpor``): run the branches the DPOR trees ask for.
 
 Every execution is recorded (the tree needs each transition's footprint).  The search ends at
-the first failure, when the tree is exhausted (the verdict is then ``verified``: every
-equivalence class of interleavings ran, at the explored granularity), or when the budget or
-the time limit stops it first (the verdict says how far it got).
+the first failure, when the trees are exhausted (the verdict is then ``verified``: every
+equivalence class of interleavings ran, at the explored granularity and within the preemption
+bound), or when the budget or the time limit stops it first (the verdict says how far it got).
+
+With ``--jobs N`` the tree hands out up to N branches at a time (the cheapest), and their
+outcomes are folded in in that order, so the search depends on the seed and N, never on
+timing.  Branches that run side by side cannot put each other to sleep, so a few more
+executions run than in one process.  With ``--shard I/N`` the search is split into subtrees
+that need no communication (:mod:`interlace.engine.partition`) and this process explores
+every N-th.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Callable, Optional
 
-from ..runtime.executor import PolicySpec, run_execution
 from .dpor import Branch, Explorer
+from .partition import Split, owned, split
+from .pool import Pool
 from .search import (ProgressFn, SearchConfig, SearchResult, _collect_caveats, _finish_failure,
                      _spec)
+from ..runtime.executor import PolicySpec
+
+
+_NONDETERMINISM = ("the program did not repeat itself when a schedule was replayed ({}); "
+                   "the search cannot be exhaustive")
+
+
+@dataclass
+class _Search:
+    """The state one systematic search shares between its trees."""
+
+    config: SearchConfig
+    observe: Optional[Callable[[dict], None]]
+    epoch: float
+    deadline: float
+    executions: int = 0
+    warnings: set = field(default_factory=set)
+    inversions: set = field(default_factory=set)
+    max_steps: int = 0
+    stopped_by: Optional[str] = None
+
+    def spec(self, branch: Branch, bounded: bool):
+        policy = PolicySpec("systematic", prefix=branch.prefix,
+                            sleep=tuple(sorted(branch.sleep.items())), stop_when_asleep=not bounded)
+        return replace(_spec(self.config, policy, self.epoch, self.deadline, record=True),
+                       record_values=False)
+
+    def finished(self, outcome: dict) -> None:
+        self.executions += 1
+        if self.observe is not None:
+            self.observe(outcome)
+        self.max_steps = max(self.max_steps, outcome.get("steps") or 0)
+        _collect_caveats(outcome, self.warnings, self.inversions)
+
+    def may_start(self, running: int) -> bool:
+        """Budget and time left for one more execution?  Notes why not."""
+        if self.executions + running >= self.config.budget:
+            self.stopped_by = self.stopped_by or "budget"
+            return False
+        if time.monotonic() >= self.deadline:
+            self.stopped_by = self.stopped_by or "timeout"
+            return False
+        return True
 
 
 def search_systematic(config: SearchConfig, progress: Optional[ProgressFn] = None, *,
@@ -24,73 +75,115 @@ def search_systematic(config: SearchConfig, progress: Optional[ProgressFn] = Non
     """``explorer``: a prepared tree (tests pass ``Explorer(reduce=False)`` for brute force);
     ``observe`` sees every execution's outcome (tests compare the classes it visits)."""
     started = time.monotonic()
-    deadline = started + config.timeout
-    epoch = time.time()
-    if explorer is None:
-        explorer = Explorer(preemption_bound=config.preemptions)
-    warnings: set[str] = set()
-    inversions: set[str] = set()
-    executions = 0
-    stopped_by = "budget"
+    search = _Search(config, observe, time.time(), started + config.timeout)
+    bound = config.preemptions
+    parts: Optional[Split] = None
     failing: Optional[dict] = None
-    branch: Optional[Branch] = explorer.first()
-    max_steps = 0
+    explorers: list[Explorer] = []
     try:
-        while branch is not None:
-            if executions >= config.budget:
-                break
-            if time.monotonic() >= deadline:
-                stopped_by = "timeout"
-                break
-            policy = _policy(branch, bounded=explorer.preemption_bound is not None)
-            outcome = run_execution(replace(_spec(config, policy, epoch, deadline, record=True),
-                                            record_values=False))
-            executions += 1
-            if observe is not None:
-                observe(outcome)
-            max_steps = max(max_steps, outcome.get("steps") or 0)
-            _collect_caveats(outcome, warnings, inversions)
-            if outcome.get("failed"):
-                failing = outcome
-                stopped_by = "bug"
-                break
-            if outcome.get("diverged"):
-                warnings.add("the program did not repeat itself when a schedule was replayed "
-                             f"({outcome.get('summary')}); the search cannot be exhaustive")
-                stopped_by = "nondeterminism"
-                break
-            explorer.record(outcome)
-            if explorer.divergence:
-                warnings.add("the program did not repeat itself when a schedule was replayed "
-                             f"({explorer.divergence}); the search cannot be exhaustive")
-                stopped_by = "nondeterminism"
-                break
-            branch = explorer.next()
-            if progress is not None:
-                progress(executions, executions + explorer.pending_alternatives())
+        if explorer is not None or config.shard is None:
+            explorers = [explorer or Explorer(preemption_bound=bound)]
         else:
-            stopped_by = "exhausted"
+            parts = _split(search)
+            failing = parts.failure
+            if parts.divergence:
+                search.warnings.add(_NONDETERMINISM.format(parts.divergence))
+                search.stopped_by = "nondeterminism"
+            elif failing is None:
+                explorers = [Explorer(preemption_bound=bound, root=parts.roots[i].choices,
+                                      root_sleep=parts.roots[i].sleep)
+                             for i in owned(parts.roots, config.shard)]
+        if explorers:
+            failing = _explore(search, explorers, progress)
     except KeyboardInterrupt:
-        stopped_by = "interrupt"
-    verdict = "no-bug-found"
-    if stopped_by == "exhausted" and not warnings:
-        verdict = "verified"
-    result = SearchResult(verdict, config, executions, 0.0, stopped_by,
-                          warnings=sorted(warnings), potential_deadlocks=sorted(inversions),
-                          max_steps_seen=max_steps)
-    result.classes = explorer.complete
-    result.sleep_blocked = explorer.sleep_blocked
-    result.bounded_out = explorer.bounded_out
-    result.pending = explorer.pending_alternatives() if stopped_by != "exhausted" else 0
+        search.stopped_by = "interrupt"
+    exhausted = search.stopped_by is None and failing is None
+    result = SearchResult("verified" if exhausted and not search.warnings else "no-bug-found",
+                          config, search.executions, 0.0,
+                          "bug" if failing is not None else search.stopped_by or "exhausted",
+                          warnings=sorted(search.warnings),
+                          potential_deadlocks=sorted(search.inversions),
+                          max_steps_seen=search.max_steps)
+    result.classes = sum(e.complete for e in explorers)
+    result.sleep_blocked = sum(e.sleep_blocked for e in explorers)
+    result.bounded_out = sum(e.bounded_out for e in explorers)
+    result.pending = 0 if exhausted else sum(e.pending_alternatives() for e in explorers)
+    result.subtrees = len(explorers) if parts is not None else None
     if failing is not None:
         result.verdict = "bug"
-        result.executions_to_bug = executions
+        result.executions_to_bug = search.executions
         result.seconds_to_bug = time.monotonic() - started
-        _finish_failure(config, result, failing, epoch)
+        _finish_failure(config, result, failing, search.epoch)
     result.seconds = time.monotonic() - started
     return result
 
 
-def _policy(branch: Branch, bounded: bool) -> PolicySpec:
-    return PolicySpec("systematic", prefix=branch.prefix, sleep=tuple(sorted(branch.sleep.items())),
-                      stop_when_asleep=not bounded)
+def _split(search: _Search) -> Split:
+    config = search.config
+
+    def run_all(prefixes: list) -> list[dict]:
+        outcomes: dict[int, dict] = {}
+        with Pool(config.jobs) as pool:
+            waiting = list(reversed(range(len(prefixes))))
+            while waiting or len(pool):
+                while waiting and pool.free:
+                    n = waiting.pop()
+                    branch = Branch(prefixes[n].choices, prefixes[n].sleep)
+                    pool.submit(n, search.spec(branch, config.preemptions is not None))
+                n, outcome = pool.next_outcome()
+                search.finished(outcome)
+                outcomes[n] = outcome
+        return [outcomes[n] for n in range(len(prefixes))]
+
+    # as few subtrees as give every shard one: above the split nothing is reduced
+    return split(run_all, config.shard[1] * 4, config.preemptions)
+
+
+def _explore(search: _Search, explorers: list[Explorer],
+             progress: Optional[ProgressFn]) -> Optional[dict]:
+    """Run the trees to their end in rounds; the first failure of a round, or ``None``.
+
+    A round takes up to ``jobs`` branches (trees in order, each tree's cheapest first), runs
+    them at once and folds their outcomes in in that order: what a round holds never depends
+    on which execution finished first, so a seed and a ``--jobs`` give one result.
+    """
+    bounded = search.config.preemptions is not None
+    ahead: dict[int, Optional[Branch]] = {k: e.first() for k, e in enumerate(explorers)}
+    with Pool(search.config.jobs) as pool:
+        while True:
+            round_: list[tuple[int, Branch]] = []
+            for k, explorer in enumerate(explorers):
+                while len(round_) < pool.jobs:
+                    branch = ahead.pop(k, None) or explorer.next()
+                    if branch is None:
+                        break
+                    if not search.may_start(len(round_)):
+                        ahead[k] = branch
+                        break
+                    round_.append((k, branch))
+            if not round_:
+                return None
+            for n, (k, branch) in enumerate(round_):
+                pool.submit(n, search.spec(branch, bounded))
+            outcomes: dict[int, dict] = {}
+            while len(pool):
+                n, outcome = pool.next_outcome()
+                outcomes[n] = outcome
+            for n, (k, branch) in enumerate(round_):
+                outcome = outcomes[n]
+                search.finished(outcome)
+                if outcome.get("failed"):
+                    if progress is not None:
+                        progress(search.executions, search.executions, 1)
+                    return outcome
+                problem = outcome.get("summary") if outcome.get("diverged") else None
+                if problem is None:
+                    explorers[k].record(outcome, branch)
+                    problem = explorers[k].divergence
+                if problem is not None:
+                    search.warnings.add(_NONDETERMINISM.format(problem))
+                    search.stopped_by = "nondeterminism"
+                    return None
+            if progress is not None:
+                left = sum(e.pending_alternatives() for e in explorers)
+                progress(search.executions, search.executions + left)

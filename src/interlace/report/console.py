@@ -27,12 +27,15 @@ def statement(result: SearchResult) -> str:
     config = result.config
     scope = f"{result.executions} execution{'s' if result.executions != 1 else ''}"
     bound = f"preemption bound {config.preemptions}" if config.preemptions is not None else "no preemption bound"
-    if result.verdict == "verified" and config.preemptions is None:
-        return (f"all {result.classes} interleaving classes explored, no failure "
-                f"(model {config.model.value}, {bound})")
-    if result.verdict == "verified":  # under a bound a class can be run twice: count runs
-        return (f"all {result.classes} interleavings the search reaches within the bound "
-                f"explored, no failure (model {config.model.value}, {bound})")
+    if result.verdict == "verified":
+        part = f"part {config.shard[0]} of {config.shard[1]}: " if config.shard else ""
+        if config.preemptions is None and result.subtrees is None and config.jobs == 1:
+            what = f"all {result.classes} interleaving classes explored"
+        else:  # a class can run twice: under a bound, side by side, or in two subtrees
+            what = f"all {result.classes} interleavings"
+            what += " the search reaches within the bound explored" if config.preemptions is not None \
+                else " explored (every class at least once)"
+        return f"{part}{what}, no failure (model {config.model.value}, {bound})"
     why = {"budget": f"the budget of {config.budget} executions was used up",
            "timeout": f"the {config.timeout:g} s time limit was reached",
            "interrupt": "the search was interrupted",
@@ -45,6 +48,8 @@ def statement(result: SearchResult) -> str:
     if config.strategy == "dpor":
         how += (f", {result.classes} interleaving classes complete, {result.pending} known "
                 f"alternatives left, {bound}")
+    if config.shard:
+        how += f", part {config.shard[0]} of {config.shard[1]}"
     return f"{scope} ({why}); {how}, model {config.model.value}, seed {config.seed}, {result.seconds:.1f} s"
 
 
@@ -64,6 +69,10 @@ def print_result(result: SearchResult, console: Optional[Console] = None) -> Non
             console.print(f"Only within the bound: the search ran only schedules with at most "
                           f"{config.preemptions} preemption(s), which do not cover every "
                           "interleaving. Run with --preemptions none for a proof without a bound.")
+        if config.shard:
+            console.print(f"This is part {config.shard[0]} of {config.shard[1]} of the search "
+                          f"({result.subtrees} subtrees): the program is verified only if every "
+                          "part is.")
     else:
         console.print(Text(f"No bug found in {statement(result)}.", style="bold green"))
         console.print("This is not a proof: other interleavings may still fail.")

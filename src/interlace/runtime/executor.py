@@ -15,6 +15,7 @@ import pickle
 import select
 import signal
 import sys
+import time
 import types
 import warnings
 from dataclasses import dataclass, field
@@ -77,6 +78,69 @@ def make_policy(spec: PolicySpec):
 
 def run_execution(spec: ExecutionSpec) -> dict:
     """Fork, run ``spec`` in the child, and return its outcome dict."""
+    running = start_execution(spec)
+    try:
+        return running.wait()
+    except BaseException:  # Ctrl-C: leave no child (and none of its threads) behind
+        running.kill()
+        raise
+
+
+@dataclass
+class RunningExecution:
+    """A forked child running one execution; its outcome arrives through ``fd``."""
+
+    spec: ExecutionSpec
+    pid: int
+    fd: int
+    #: ``time.monotonic()`` after which it counts as hung.
+    deadline: float
+    chunks: list = field(default_factory=list)
+
+    def read(self) -> Optional[dict]:
+        """Read what is there (call when ``fd`` is readable); the outcome once it is complete."""
+        chunk = os.read(self.fd, 1 << 16)
+        if chunk:
+            self.chunks.append(chunk)
+            return None
+        self._close()
+        _, status = os.waitpid(self.pid, 0)
+        if not self.chunks:
+            return {"failed": True, "kind": "crash", "summary":
+                    f"the interpreter died during the execution ({_status_text(status)})",
+                    "details": "", "steps": None, "deviations": list(self.spec.policy.deviations),
+                    "events": None}
+        return pickle.loads(b"".join(self.chunks))
+
+    def hung(self) -> dict:
+        """Kill it: the deadline passed.  The outcome says so."""
+        self.kill()
+        return {"failed": True, "kind": "hang", "summary":
+                f"execution did not finish within {self.spec.wall_timeout:g} s of wall time "
+                "(blocked outside interlace's control, or too slow)", "details": "",
+                "steps": None, "deviations": list(self.spec.policy.deviations), "events": None}
+
+    def wait(self) -> dict:
+        while True:
+            left = self.deadline - time.monotonic()
+            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+                return self.hung()
+            outcome = self.read()
+            if outcome is not None:
+                return outcome
+
+    def kill(self) -> None:
+        _kill(self.pid)
+        self._close()
+
+    def _close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def start_execution(spec: ExecutionSpec) -> RunningExecution:
+    """Fork a child that runs ``spec``; read its outcome with :class:`RunningExecution`."""
     _preload_child_modules()
     read_fd, write_fd = os.pipe()
     sys.stdout.flush()
@@ -94,26 +158,7 @@ def run_execution(spec: ExecutionSpec) -> dict:
         finally:
             os._exit(70)
     os.close(write_fd)
-    try:
-        data = _read_all(read_fd, spec.wall_timeout)
-    except BaseException:  # Ctrl-C: leave no child (and none of its threads) behind
-        _kill(pid)
-        raise
-    finally:
-        os.close(read_fd)
-    if data is None:
-        _kill(pid)
-        return {"failed": True, "kind": "hang", "summary":
-                f"execution did not finish within {spec.wall_timeout:g} s of wall time "
-                "(blocked outside interlace's control, or too slow)", "details": "",
-                "steps": None, "deviations": list(spec.policy.deviations), "events": None}
-    _, status = os.waitpid(pid, 0)
-    if not data:
-        return {"failed": True, "kind": "crash", "summary":
-                f"the interpreter died during the execution ({_status_text(status)})",
-                "details": "", "steps": None, "deviations": list(spec.policy.deviations),
-                "events": None}
-    return pickle.loads(data)
+    return RunningExecution(spec, pid, read_fd, time.monotonic() + spec.wall_timeout)
 
 
 _preloaded = False
@@ -137,23 +182,6 @@ def _preload_child_modules() -> None:
     importlib.import_module(backend, __package__)
     Scope(())  # warms sysconfig's path computations
     _preloaded = True
-
-
-def _read_all(fd: int, timeout: float) -> Optional[bytes]:
-    import time
-    chunks = []
-    end = time.monotonic() + timeout
-    while True:
-        left = end - time.monotonic()
-        if left <= 0:
-            return None
-        ready, _, _ = select.select([fd], [], [], left)
-        if not ready:
-            return None
-        chunk = os.read(fd, 1 << 16)
-        if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
 
 
 def _kill(pid: int) -> None:

@@ -1,0 +1,66 @@
+"""Several executions at once (``--jobs N``): forked children, read as their outcomes arrive.
+
+Executions are already separate processes, so running N of them at a time needs no worker
+processes of its own: the search forks up to N children and waits for whichever finishes
+first.  What runs where never changes a result: each search decides from the outcomes in a
+fixed order (by execution index, or per subtree), not in the order they arrive.
+"""
+
+from __future__ import annotations
+
+import select
+import time
+from typing import Generic, Hashable, Optional, TypeVar
+
+from ..runtime.executor import ExecutionSpec, RunningExecution, start_execution
+
+Key = TypeVar("Key", bound=Hashable)
+
+
+class Pool(Generic[Key]):
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self._running: dict[Key, RunningExecution] = {}
+
+    @property
+    def free(self) -> int:
+        return self.jobs - len(self._running)
+
+    def __len__(self) -> int:
+        return len(self._running)
+
+    def submit(self, key: Key, spec: ExecutionSpec) -> None:
+        assert self.free > 0 and key not in self._running
+        self._running[key] = start_execution(spec)
+
+    def next_outcome(self) -> tuple[Key, dict]:
+        """Wait for one running execution to finish (or hang): its key and outcome."""
+        while True:
+            now = time.monotonic()
+            for key, run in list(self._running.items()):
+                if run.deadline <= now:
+                    del self._running[key]
+                    return key, run.hung()
+            wait = min(run.deadline for run in self._running.values()) - now
+            by_fd = {run.fd: key for key, run in self._running.items()}
+            ready, _, _ = select.select(list(by_fd), [], [], max(wait, 0.0))
+            for fd in ready:
+                key = by_fd[fd]
+                outcome = self._running[key].read()
+                if outcome is not None:
+                    del self._running[key]
+                    return key, outcome
+
+    def cancel(self, key: Optional[Key] = None) -> None:
+        """Kill one running execution, or (``None``) all of them."""
+        keys = list(self._running) if key is None else [key]
+        for k in keys:
+            run = self._running.pop(k, None)
+            if run is not None:
+                run.kill()
+
+    def __enter__(self) -> "Pool[Key]":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cancel()  # Ctrl-C or an error: leave no child behind
