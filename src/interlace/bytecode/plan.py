@@ -44,6 +44,28 @@ class Step:
     switch_after_c_call: bool = False
 
 
+#: Plans by code (code objects compare by content) and model.  Filled in the parent before
+#: it forks (:func:`warm`), so that executions inherit them instead of building them anew.
+_plans: dict[tuple, list[Optional[Step]]] = {}
+
+
+def plan_for(code: types.CodeType, model: Model, record: bool) -> list[Optional[Step]]:
+    """:func:`build_plan`, memoized (plans are pure functions of the code and the model)."""
+    key = (code, code.co_filename, model, record)
+    plan = _plans.get(key)
+    if plan is None:
+        plan = _plans[key] = build_plan(code, model, record)
+    return plan
+
+
+def warm(code: types.CodeType, model: Model, record: bool) -> None:
+    """Build the plans of ``code`` and every function nested in it."""
+    plan_for(code, model, record)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            warm(const, model, record)
+
+
 def build_plan(code: types.CodeType, model: Model, record: bool) -> list[Optional[Step]]:
     """Return the per-offset plan; accesses that are not switch sites are kept only if ``record``."""
     instructions = [i for i in dis.get_instructions(code) if i.opname != "CACHE"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Callable
 
-from ..bytecode.plan import build_plan
+from ..bytecode.plan import plan_for
 from ..models import Model
 from .scope import Scope
 
@@ -43,7 +43,7 @@ class MonitoringHooks:
 
         def on_start(code, offset):
             if id(code) not in plans and scope.includes(code):
-                plans[id(code)] = plan = build_plan(code, model, record)
+                plans[id(code)] = plan = plan_for(code, model, record)
                 keep.append(code)
                 if c_hook is not None:
                     c_hook.add(code, plan)

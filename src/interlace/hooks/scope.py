@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import sysconfig
@@ -12,6 +13,7 @@ from typing import Iterable
 PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+@functools.lru_cache(maxsize=None)  # computed once, in the parent: every fork inherits it
 def _library_dirs() -> list[str]:
     paths = sysconfig.get_paths()
     dirs = {paths.get(key) for key in ("stdlib", "platstdlib", "purelib", "platlib")}
@@ -23,7 +25,7 @@ class Scope:
     """Decides per code object, cached per file name (never hashes code objects)."""
 
     def __init__(self, include_packages: Iterable[str] = ()) -> None:
-        self._excluded = _library_dirs() + [PACKAGE_DIR + os.sep]
+        self._excluded = [*_library_dirs(), PACKAGE_DIR + os.sep]
         self._included = [_package_dir(name) for name in include_packages]
         self._cache: dict[str, bool] = {}
 

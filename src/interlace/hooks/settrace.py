@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Callable
 
-from ..bytecode.plan import build_plan
+from ..bytecode.plan import plan_for
 from ..models import Model
 from .scope import Scope
 
@@ -30,7 +30,7 @@ class TraceHooks:
         """The C tracer's first sight of a code object: its plan, or None (not user code)."""
         if not self._scope.includes(code):
             return None
-        return build_plan(code, self._model, self._record)
+        return plan_for(code, self._model, self._record)
 
     def _tracer_for(self, code):
         tracer = self._tracers.get(id(code))
@@ -38,7 +38,7 @@ class TraceHooks:
             if not self._scope.includes(code):
                 tracer = False
             else:
-                tracer = self._make_tracer(build_plan(code, self._model, self._record))
+                tracer = self._make_tracer(plan_for(code, self._model, self._record))
             self._tracers[id(code)] = tracer
             self._keep.append(code)
         return tracer

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Optional
 
 
@@ -43,12 +43,11 @@ class EventLog:
             self.dropped += 1
 
     def as_dicts(self) -> list[dict]:
-        out = []
-        for event in self.events:
-            data = asdict(event)
-            data["location"] = plain_location(event.location)
-            out.append(data)
-        return out
+        # by hand: dataclasses.asdict deep-copies every field, and was a third of a small
+        # recorded execution's time
+        return [{"step": e.step, "tid": e.tid, "kind": e.kind, "text": e.text, "write": e.write,
+                 "value": e.value, "location": plain_location(e.location), "file": e.file,
+                 "line": e.line, "preempted": e.preempted} for e in self.events]
 
 
 def plain_location(location: Any) -> Any:

@@ -10,6 +10,7 @@ wedged execution killable.
 from __future__ import annotations
 
 import builtins
+import gc
 import os
 import pickle
 import select
@@ -97,20 +98,27 @@ class RunningExecution:
     deadline: float
     chunks: list = field(default_factory=list)
 
+    #: Bytes read so far (the outcome's length, then the pickled outcome).
+    received: int = 0
+
     def read(self) -> Optional[dict]:
         """Read what is there (call when ``fd`` is readable); the outcome once it is complete."""
-        chunk = os.read(self.fd, 1 << 16)
+        chunk = os.read(self.fd, 1 << 20)
         if chunk:
             self.chunks.append(chunk)
+            self.received += len(chunk)
+            data = b"".join(self.chunks) if self.received >= 8 else b""
+            if data and len(data) >= 8 + int.from_bytes(data[:8], "little"):
+                self._close()
+                _exited.append(self.pid)  # reaped later: the outcome is what matters
+                return pickle.loads(data[8:])
             return None
         self._close()
         _, status = os.waitpid(self.pid, 0)
-        if not self.chunks:
-            return {"failed": True, "kind": "crash", "summary":
-                    f"the interpreter died during the execution ({_status_text(status)})",
-                    "details": "", "steps": None, "deviations": list(self.spec.policy.deviations),
-                    "events": None}
-        return pickle.loads(b"".join(self.chunks))
+        return {"failed": True, "kind": "crash", "summary":
+                f"the interpreter died during the execution ({_status_text(status)})",
+                "details": "", "steps": None, "deviations": list(self.spec.policy.deviations),
+                "events": None}
 
     def hung(self) -> dict:
         """Kill it: the deadline passed.  The outcome says so."""
@@ -142,6 +150,8 @@ class RunningExecution:
 def start_execution(spec: ExecutionSpec) -> RunningExecution:
     """Fork a child that runs ``spec``; read its outcome with :class:`RunningExecution`."""
     _preload_child_modules()
+    _reap()
+    code = _script_code(spec.script, spec.model, spec.record) if spec.target is None else None
     read_fd, write_fd = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -150,18 +160,51 @@ def start_execution(spec: ExecutionSpec) -> RunningExecution:
         # forks.  The child never touches those threads' state, so the warning is noise here.
         warnings.filterwarnings("ignore", message=r".*use of fork\(\) may lead to deadlocks",
                                 category=DeprecationWarning)
+        # Frozen objects are left alone by the child's collector, which would otherwise
+        # write to (and so copy) every page of the inherited heap.  Thawed again at once here.
+        gc.freeze()
         pid = os.fork()
     if pid == 0:  # child
         os.close(read_fd)
         try:
-            _child(spec, write_fd)
+            _child(spec, write_fd, code)
         finally:
             os._exit(70)
+    gc.unfreeze()
     os.close(write_fd)
     return RunningExecution(spec, pid, read_fd, time.monotonic() + spec.wall_timeout)
 
 
 _preloaded = False
+#: Children that sent their outcome and may still be exiting.
+_exited: list[int] = []
+
+
+def _reap() -> None:
+    """Collect the children that have finished exiting (no zombies pile up)."""
+    for pid in list(_exited):
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            done = pid
+        if done:
+            _exited.remove(pid)
+#: The script's code and what it was compiled from: ``(path, mtime, size) -> code``.
+_compiled: dict[tuple, types.CodeType] = {}
+
+
+def _script_code(path: str, model: Model, record: bool) -> types.CodeType:
+    """The script, compiled once in the parent with its plans built: every child inherits both."""
+    from ..bytecode.plan import warm
+    stat = os.stat(path)
+    key = (path, stat.st_mtime_ns, stat.st_size)
+    code = _compiled.get(key)
+    if code is None:
+        with open(path, "rb") as handle:
+            code = _compiled[key] = compile(handle.read(), path, "exec")
+    warm(code, model, record)
+    return code
+
 
 
 def _preload_child_modules() -> None:
@@ -198,7 +241,7 @@ def _status_text(status: int) -> str:
     return f"exit status {os.WEXITSTATUS(status)}"
 
 
-def _child(spec: ExecutionSpec, write_fd: int) -> None:
+def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType]) -> None:
     from . import current, patches, watchdog
     from ..hooks import make_hooks
     from ..hooks.scope import Scope
@@ -220,16 +263,14 @@ def _child(spec: ExecutionSpec, write_fd: int) -> None:
             outcome = {k: (v if k != "events" else None) for k, v in outcome.items()}
             outcome["summary"] = str(outcome.get("summary")) + f" [trace lost: {exc}]"
             payload = pickle.dumps(outcome)
-        view = memoryview(payload)
+        # Length first: the parent has the outcome as soon as it is written, without waiting
+        # for this process to tear itself down (which is what closes the pipe).
+        view = memoryview(len(payload).to_bytes(8, "little") + payload)
         while view:
             written = os.write(write_fd, view)
             view = view[written:]
         os._exit(0)
 
-    code = None
-    if spec.target is None:
-        with open(spec.script, "rb") as handle:
-            code = compile(handle.read(), spec.script, "exec")
     sched = Scheduler(make_policy(spec.policy), record=spec.record, max_steps=spec.max_steps,
                       finish=finish, record_values=spec.record_values)
     current.scheduler = sched
