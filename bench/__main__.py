@@ -373,9 +373,10 @@ def main(argv=None):
     text = render(a, P, programs, results, columns, notes, meta, micro, cmdline, wall)
     out = a.out if os.path.isabs(a.out) else os.path.join(os.getcwd(), a.out)
     os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
-    kept = H.accelerator_section(out)  # written by `python -m bench.accel`: keep it
-    if kept:
-        text = H.replace_accelerator_section(text, kept)
+    for heading in H.OWNED_HEADINGS:  # written by `python -m bench.accel` / `bench.dpor`: keep
+        kept = H.section_of(out, heading)
+        if kept:
+            text = H.replace_section(text, heading, kept)
     with open(out, "w") as fh:
         fh.write(text)
     try:

@@ -261,16 +261,6 @@ def render(rows: list, cmdline: str, quick: bool, repeat: int) -> str:
     return "\n".join(L)
 
 
-def write_section(path: str, section: str) -> None:
-    """Replace the "## Accelerator" section of ``path`` (or append it), keep everything else."""
-    text = ""
-    if os.path.exists(path):
-        with open(path) as fh:
-            text = fh.read()
-    with open(path, "w") as fh:
-        fh.write(H.replace_accelerator_section(text, section))
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.accel", description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true")
@@ -290,7 +280,7 @@ def main(argv=None) -> int:
             rows.append({"python": label, "error": str(exc)})
     cmdline = "python -m bench.accel " + " ".join(shlex.quote(x) for x in (argv if argv is not None else sys.argv[1:]))
     section = render(rows, cmdline.strip(), a.quick, repeat)
-    write_section(a.out, section)
+    H.write_section(a.out, H.ACCEL_HEADING, section)
     with open(os.path.join(H.CACHE, "accel-last-run.json"), "w") as fh:
         json.dump(rows, fh, indent=1, default=str)
     print(section)

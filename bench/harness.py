@@ -405,26 +405,33 @@ def interp_version(python) -> str:
     return p.out.strip() if p.rc == 0 else f"? ({last_line(p.err)})"
 
 
-# --------------------------------------------------------------------------- accelerator
+# ------------------------------------------------------------- sections other commands own
 
 
+#: Sections of docs/benchmarks.md that their own commands write (``python -m bench.accel``,
+#: ``python -m bench.dpor``); ``python -m bench`` regenerates the rest and keeps them.
 ACCEL_HEADING = "## Accelerator"
+DPOR_HEADING = "## Systematic search against frontrun"
+OWNED_HEADINGS = (ACCEL_HEADING, DPOR_HEADING)
 
 
-def replace_accelerator_section(text: str, section: Optional[str]) -> str:
-    """``text`` with its "## Accelerator" section (up to the next "## " heading) replaced by
-    ``section``, or ``section`` appended; ``None`` keeps the old section (or none).
+def _section_span(lines: list, heading: str) -> Optional[tuple[int, int]]:
+    start = next((i for i, ln in enumerate(lines) if ln.rstrip() == heading), None)
+    if start is None:
+        return None
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    return start, end
 
-    ``python -m bench.accel`` writes that section; ``python -m bench`` regenerates the rest of
-    docs/benchmarks.md and keeps it.
-    """
+
+def replace_section(text: str, heading: str, section: Optional[str]) -> str:
+    """``text`` with its ``heading`` section (up to the next "## " heading) replaced by
+    ``section``, or ``section`` appended; ``None`` keeps the old section (or none)."""
     lines = text.splitlines(keepends=True)
-    start = next((i for i, ln in enumerate(lines) if ln.rstrip() == ACCEL_HEADING), None)
+    span = _section_span(lines, heading)
     old = ""
-    if start is not None:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        old = "".join(lines[start:end])
-        lines = lines[:start] + lines[end:]
+    if span is not None:
+        old = "".join(lines[span[0]:span[1]])
+        lines = lines[:span[0]] + lines[span[1]:]
     new = section if section is not None else old
     rest = "".join(lines).rstrip("\n")
     if not new:
@@ -432,15 +439,22 @@ def replace_accelerator_section(text: str, section: Optional[str]) -> str:
     return (rest + "\n\n" if rest else "") + new.rstrip("\n") + "\n"
 
 
-def accelerator_section(path: str) -> Optional[str]:
-    """The current "## Accelerator" section of ``path`` (``None`` if there is none)."""
+def section_of(path: str, heading: str) -> Optional[str]:
+    """The current ``heading`` section of ``path`` (``None`` if there is none)."""
     try:
         with open(path) as fh:
             lines = fh.read().splitlines(keepends=True)
     except OSError:
         return None
-    start = next((i for i, ln in enumerate(lines) if ln.rstrip() == ACCEL_HEADING), None)
-    if start is None:
-        return None
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-    return "".join(lines[start:end])
+    span = _section_span(lines, heading)
+    return "".join(lines[span[0]:span[1]]) if span else None
+
+
+def write_section(path: str, heading: str, section: str) -> None:
+    """Replace (or append) one section of ``path``, keeping everything else."""
+    text = ""
+    if os.path.exists(path):
+        with open(path) as fh:
+            text = fh.read()
+    with open(path, "w") as fh:
+        fh.write(replace_section(text, heading, section))

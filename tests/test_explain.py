@@ -10,7 +10,7 @@ import pytest
 
 from conftest import PROGRAMS, ROOT, run_cli
 from interlace.explain.analysis import CTA, RMW, explain
-from interlace.models import Model
+from interlace.models import GIL_VERSIONS, Model
 
 GIL_PROGRAMS = ROOT / "tests" / "gil_programs"
 PY = sys.version_info[:2]
@@ -182,6 +182,46 @@ def test_lock_protects_only_the_lines_it_covers(tmp_path):
                              True, True, True)]
 
 
+def test_locks_nobody_else_can_hold_and_waits_do_not_protect(tmp_path):
+    """A lock made for this call alone guards nothing; ``cond.wait()`` lets the lock go."""
+    path, found = _explain_source(tmp_path, """
+        import threading
+        lock = threading.Lock()
+        cond = threading.Condition()
+        count = 0
+
+        def fresh_lock():
+            global count
+            with threading.Lock():
+                count = count + 1
+
+        def local_lock():
+            global count
+            mine = threading.Lock()
+            with mine:
+                count = count + 2
+
+        def real_lock():
+            global count
+            with lock:
+                count = count + 3
+
+        def waits_between():
+            global count
+            with cond:
+                seen = count
+                cond.wait()
+                count = seen + 4
+
+        for f in (fresh_lock, local_lock, real_lock, waits_between):
+            threading.Thread(target=f).start()
+    """)
+    assert [(start, end) for start, end, *_ in found] == [
+        (_line(path, "count = count + 1"), _line(path, "count = count + 1")),
+        (_line(path, "count = count + 2"), _line(path, "count = count + 2")),
+        (_line(path, "seen = count"), _line(path, "count = seen + 4"))]
+
+
 def test_lazy_init_factory_check_then_act_and_builtin_calls(tmp_path):
     path, found = _explain_source(tmp_path, """
         import threading
@@ -340,7 +380,8 @@ def test_text_report_shows_source_window_and_verdict_per_model():
     assert "rid = next_id" in out and "next_id = rid + 1" in out
     assert re.search(r"LOAD_GLOBAL\s+\d+ \(next_id\)\s+<- read", out), out
     assert re.search(r"STORE_GLOBAL\s+\d+ \(next_id\)\s+<- write", out), out
-    assert re.search(r"free-threaded\s+yes", out) and re.search(r"CPython 3\.10-3\.13\s+no", out)
+    assert re.search(r"free-threaded\s+yes", out)
+    assert re.search(rf"CPython {re.escape(GIL_VERSIONS)}\s+no", out)
     assert re.search(r"CPython <= 3\.9\s+yes", out)
 
 

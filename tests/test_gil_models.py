@@ -13,7 +13,7 @@ import pytest
 
 from conftest import ROOT, run_cli
 from interlace.bytecode.plan import build_plan
-from interlace.models import Model
+from interlace.models import GIL_VERSIONS, Model
 
 GIL_PROGRAMS = ROOT / "tests" / "gil_programs"
 BUG, NONE = "bug", "no-bug-found"
@@ -67,7 +67,7 @@ def test_model_all_states_under_which_models_the_bug_occurs(tmp_path):
     assert models["gil"]["executions"] == 60 and models["gil"]["verdict"] == "no-bug-found"
     out = result.stdout
     assert "Can it happen under each switch model?" in out
-    assert ("free-threaded: yes, CPython 3.10-3.13: not found within budget, "
+    assert (f"free-threaded: yes, CPython {GIL_VERSIONS}: not found within budget, "
             "CPython <= 3.9: yes") in out
     assert "interlace replay --schedule il1:" in out
 
@@ -155,3 +155,21 @@ def test_resume_after_yield_is_a_switch_site_whatever_the_upper_oparg_bits():
     store = next(s for s in build_plan(code, Model.GIL, record=True)
                  if s is not None and s.opname == "STORE_GLOBAL")
     assert store.switch  # first shared access after the RESUME that follows the yield
+
+
+def test_model_all_under_a_preemption_bound_never_says_a_plain_no(tmp_path):
+    """A bounded systematic search that runs out is "no within the preemption bound"."""
+    result, data = _run(tmp_path, str(GIL_PROGRAMS / "global_counter.py"), "--model", "all",
+                        "--strategy", "dpor", "--preemptions", "0", n="2")
+    statuses = {m: v["status"] for m, v in data["models"].items()}
+    assert "no" not in statuses.values(), statuses
+    assert statuses["gil"] == "no within the preemption bound"
+    assert "--preemptions none for a plain no" in result.stdout
+
+
+def test_model_all_with_an_unbounded_systematic_search_proves_the_gil_answer(tmp_path):
+    result, data = _run(tmp_path, str(GIL_PROGRAMS / "global_counter.py"), "--model", "all",
+                        "--strategy", "dpor", "--preemptions", "none", n="2")
+    statuses = {m: v["status"] for m, v in data["models"].items()}
+    assert statuses == {"free-threaded": "yes", "gil": "no", "gil-3.9": "yes"}
+    assert f"free-threaded: yes, CPython {GIL_VERSIONS}: no, CPython <= 3.9: yes" in result.stdout

@@ -203,3 +203,21 @@ def test_switch_interval_value_accepted_by_interpreter():
         capture_output=True, text=True, check=True,
     )
     assert float(out.stdout) == pytest.approx(1e-6)
+
+
+def test_script_arguments_and_a_fresh_hash_seed_reach_every_run():
+    """Through the real command (which re-executes itself with PYTHONHASHSEED=0 for its own
+    determinism): the runs get the arguments after `--`, and no fixed seed."""
+    out = subprocess.run([sys.executable, "-m", "interlace", "stress",
+                          str(PROGRAMS / "argv_and_seed.py"), "--runs", "3", "--", "alpha", "beta"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_an_interpreter_too_old_for_the_bootstrap_is_refused(tmp_path, capsys):
+    old = _pyenv_python("2.7.18")
+    if old is None:
+        pytest.skip("no Python 2.7 under pyenv")
+    rc = _cli(["stress", str(PROGRAMS / "passes.py"), "--python", old, "--runs", "1"])
+    assert rc == 2
+    assert "stress needs 3.3 or newer" in capsys.readouterr().err

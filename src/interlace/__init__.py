@@ -9,10 +9,27 @@ The Python API (see ``docs/api.md``)::
 The command line is ``interlace run SCRIPT``; the pytest plugin is ``pytest --interlace``.
 """
 
-from .api import ExploreResult, Failure, check, explore, replay, replay_script
-from .models import Model
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .api import ExploreResult, Failure, check, explore, replay, replay_script
+    from .models import Model
 
 __version__ = "0.1.0"
+
+_LAZY = {"explore": "api", "replay": "api", "replay_script": "api", "check": "api",
+         "ExploreResult": "api", "Failure": "api", "Model": "models"}
+
+
+def __getattr__(name: str) -> Any:
+    """The API on first use: the command line (``interlace run``) does not import it."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'interlace' has no attribute {name!r}")
+    import importlib
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
 
 __all__ = ["explore", "replay", "replay_script", "check", "ExploreResult", "Failure", "Model",
            "__version__"]

@@ -1,10 +1,11 @@
-"""argparse value types shared by the subcommands (``run``, ``replay``, ``stress``...)."""
+"""argparse value types and input-error texts shared by the subcommands (``run``, ``explain``...)."""
 
 from __future__ import annotations
 
 import argparse
 
-__all__ = ["positive_int", "positive_float", "non_negative_int", "bound", "jobs", "shard"]
+__all__ = ["positive_int", "positive_float", "non_negative_int", "bound", "jobs", "shard",
+           "syntax_error_text"]
 
 
 def positive_int(text: str) -> int:
@@ -71,3 +72,9 @@ def shard(text: str) -> tuple[int, int]:
     if count < 1 or not 1 <= index <= count:
         raise argparse.ArgumentTypeError(f"need 1 <= I <= N, got {text!r}")
     return index, count
+
+
+def syntax_error_text(path: str, exc: SyntaxError) -> str:
+    """One line for a file that does not compile (``line None`` never shows)."""
+    where = f", line {exc.lineno}" if exc.lineno else ""
+    return f"syntax error in {path}{where}: {exc.msg}"

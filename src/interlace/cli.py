@@ -44,7 +44,9 @@ def _model_or_all(text: str):
     return ALL_MODELS if text == ALL_MODELS else _model(text)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(optional: bool = True) -> argparse.ArgumentParser:
+    """``optional=False`` leaves out the commands of other modules (``run`` and ``replay``
+    need not pay for importing them)."""
     parser = _Parser(prog="interlace", description="Find thread races by controlling thread scheduling.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -78,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(replay, model=False)
     replay.set_defaults(func=_cmd_replay)
 
-    for module in _optional_commands():
+    for module in _optional_commands() if optional else ():
         module.add_parser(sub)
     return parser
 
@@ -113,7 +115,7 @@ def _check_script(path: str) -> None:
         with open(path, "rb") as handle:
             compile(handle.read(), path, "exec")
     except SyntaxError as exc:
-        raise UsageError(f"syntax error in {path}, line {exc.lineno}: {exc.msg}") from None
+        raise UsageError(_args.syntax_error_text(path, exc)) from None
     except (OSError, ValueError) as exc:
         raise UsageError(f"cannot read {path}: {exc}") from None
 
@@ -207,18 +209,9 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     return EXIT_BUG if result.found else EXIT_OK
 
 
-def _ensure_hash_seed() -> None:
-    """Fix PYTHONHASHSEED so set/dict iteration order, and so executions, repeat."""
-    if os.environ.get("PYTHONHASHSEED") is None and os.environ.get("INTERLACE_NO_REEXEC") is None:
-        env = dict(os.environ, PYTHONHASHSEED="0")
-        os.execve(sys.executable, [sys.executable, "-m", "interlace", *sys.argv[1:]], env)
-
-
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    if argv is None:
-        _ensure_hash_seed()
-    parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(optional=not argv or argv[0] not in ("run", "replay"))
     script_args: list[str] = []
     if "--" in argv:  # everything after `--` belongs to the script
         split = argv.index("--")
@@ -236,3 +229,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("interlace: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `interlace explain --json | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK

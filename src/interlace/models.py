@@ -9,6 +9,12 @@ CPython's evaluation loop.
 from __future__ import annotations
 
 import enum
+import sys
+
+#: The GIL interpreters the ``gil`` model speaks for.  It applies the running interpreter's
+#: rules (its own bytecode and eval-breaker sites), and 3.10 checks after every call where
+#: 3.11-3.13 do not, so its answer holds for 3.10 when run on 3.10, for 3.11-3.13 otherwise.
+GIL_VERSIONS = "3.10" if sys.version_info < (3, 11) else "3.11-3.13"
 
 
 class Model(str, enum.Enum):
@@ -38,13 +44,13 @@ class Model(str, enum.Enum):
 
 _DESCRIPTIONS = {
     Model.FREE_THREADED: "free-threaded CPython (a switch before any shared access)",
-    Model.GIL: "CPython 3.10-3.13 with the GIL (switches at calls, loop back-edges, function entry)",
+    Model.GIL: f"CPython {GIL_VERSIONS} with the GIL (switches at calls, loop back-edges, function entry)",
     Model.GIL_39: "CPython <= 3.9 with the GIL (a switch after almost every instruction)",
 }
 
 #: Human labels used when a bug is checked under every model (``--model all``).
 MODEL_LABELS = {
     Model.FREE_THREADED: "free-threaded",
-    Model.GIL: "CPython 3.10-3.13",
+    Model.GIL: f"CPython {GIL_VERSIONS}",
     Model.GIL_39: "CPython <= 3.9",
 }

@@ -10,7 +10,7 @@ How each run is made more likely to interleave
 The script is not run directly.  Each run is ``PYTHON -c BOOTSTRAP SCRIPT``
 where ``BOOTSTRAP`` (the ``_BOOTSTRAP`` string below; kept Python 3.9
 compatible) does three things and then executes the script as ``__main__``
-with ``runpy.run_path`` (``sys.argv`` is ``[SCRIPT]`` and ``sys.path[0]`` is
+with ``runpy.run_path`` (``sys.argv`` is ``[SCRIPT, ARGS...]`` and ``sys.path[0]`` is
 the script's directory, as with ``python SCRIPT``):
 
 1. **Tiny switch interval.**  ``sys.setswitchinterval(1e-6)``.  CPython keeps
@@ -208,8 +208,11 @@ _INFO_CODE = (
     "'implementation': platform.python_implementation(), "
     "'free_threaded': bool(sysconfig.get_config_var('Py_GIL_DISABLED')), "
     "'gil_enabled': g() if g else True, "
-    "'executable': sys.executable}))\n"
+    "'executable': sys.executable, 'info': list(sys.version_info[:2])}))\n"
 )
+#: The bootstrap needs ``sys.setswitchinterval`` and ``time.monotonic`` (3.3+) and f-free code;
+#: older interpreters are refused rather than reported as failing every run.
+OLDEST = (3, 3)
 
 
 class StressUsageError(ValueError):
@@ -325,13 +328,24 @@ def _last_line(text: str) -> str:
     return ""
 
 
-def _one_run(python: str, script: str, index: int, timeout: float) -> RunOutcome:
+def _run_env() -> dict:
+    """The environment of a run: the user's, without the hash seed ``interlace`` fixed for
+    itself (``interlace.__main__``): each run of the classic method gets its own."""
+    env = dict(os.environ)
+    if env.pop("INTERLACE_FIXED_HASH_SEED", None):
+        env.pop("PYTHONHASHSEED", None)
+    return env
+
+
+def _one_run(python: str, script: str, index: int, timeout: float,
+             argv: tuple = ()) -> RunOutcome:
     # stderr goes to a temp file, not a pipe: the run ends when the process
     # exits, even if a grandchild it spawned still holds the stream open.
     with tempfile.TemporaryFile() as errf:
         t0 = time.monotonic()
         proc = subprocess.Popen(
-            [python, "-c", _BOOTSTRAP, script],
+            [python, "-c", _BOOTSTRAP, script, *argv],
+            env=_run_env(),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=errf,
@@ -386,9 +400,13 @@ def _interpreter_info(python: str) -> dict:
             + (_last_line(out.stderr.decode("utf-8", "replace")) or f"exit status {out.returncode}")
         )
     try:
-        return json.loads(out.stdout.decode("utf-8", "replace").strip().splitlines()[-1])
+        info = json.loads(out.stdout.decode("utf-8", "replace").strip().splitlines()[-1])
     except (ValueError, IndexError):
         raise StressUsageError(f"interpreter {python!r} did not report its version") from None
+    if tuple(info.get("info") or ()) < OLDEST:
+        raise StressUsageError(f"interpreter {python!r} is Python {info.get('short')}: "
+                               f"stress needs {OLDEST[0]}.{OLDEST[1]} or newer")
+    return info
 
 
 def _resolve_python(python: str) -> str:
@@ -424,6 +442,7 @@ def run_stress(
     timeout: float,
     jobs: int = DEFAULT_JOBS,
     progress: Optional[Callable[[int, int], None]] = None,
+    argv: tuple = (),
 ) -> StressReport:
     """Run ``script`` ``runs`` times under each interpreter in ``pythons``.
 
@@ -447,7 +466,7 @@ def run_stress(
     done_lock = threading.Lock()
 
     def task(pi: int, ri: int) -> None:
-        outcomes[pi][ri] = _one_run(paths[pi], script_abs, ri, timeout)
+        outcomes[pi][ri] = _one_run(paths[pi], script_abs, ri, timeout, tuple(argv))
         if progress is not None:
             with done_lock:
                 done[0] += 1
@@ -628,13 +647,14 @@ def command(args) -> int:
         except (ValueError, OSError):  # pragma: no cover
             pass
     try:
-        return _run_and_print(script, pythons, runs, timeout, jobs, json_path)
+        return _run_and_print(script, pythons, runs, timeout, jobs, json_path,
+                              tuple(getattr(args, "args", ()) or ()))
     finally:
         if installed:
             signal.signal(signal.SIGTERM, old_term if old_term is not None else signal.SIG_DFL)
 
 
-def _run_and_print(script, pythons, runs, timeout, jobs, json_path) -> int:
+def _run_and_print(script, pythons, runs, timeout, jobs, json_path, argv=()) -> int:
     from rich.console import Console
 
     out = Console()
@@ -649,10 +669,10 @@ def _run_and_print(script, pythons, runs, timeout, jobs, json_path) -> int:
                 tid = bar.add_task("stress", total=runs * max(1, len(pythons)))
                 report = run_stress(
                     script, pythons, runs, timeout, jobs,
-                    progress=lambda n, total: bar.update(tid, completed=n),
+                    progress=lambda n, total: bar.update(tid, completed=n), argv=argv,
                 )
         else:
-            report = run_stress(script, pythons, runs, timeout, jobs)
+            report = run_stress(script, pythons, runs, timeout, jobs, argv=argv)
     except StressUsageError as e:
         return _usage_error(str(e))
     except KeyboardInterrupt:

@@ -6,8 +6,9 @@ allows every interleaving the GIL models allow, so it finds bugs fastest, and it
 the one printed in full.  The other models only need a yes/no, so their failures are not
 shrunk.
 
-A model's answer is "yes" (a failing execution was found), "no" (only when the search was
-exhaustive, verdict ``verified``), or "not found within budget": a random or PCT search that
+A model's answer is "yes" (a failing execution was found), "no" (only when a search without a
+preemption bound was exhaustive, verdict ``verified``), "no within the preemption bound" (a
+bounded systematic search ran out), or "not found within budget": a random or PCT search that
 found nothing is no proof that the model cannot fail.
 """
 
@@ -26,6 +27,8 @@ ORDER = (Model.FREE_THREADED, Model.GIL_39, Model.GIL)
 DISPLAY = (Model.FREE_THREADED, Model.GIL, Model.GIL_39)
 
 YES, NO, NOT_FOUND, NOT_SEARCHED = "yes", "no", "not found within budget", "not searched"
+#: A bounded systematic search ran out: no within the bound, which is not a plain "no".
+NO_WITHIN_BOUND = "no within the preemption bound"
 
 
 @dataclass
@@ -46,7 +49,7 @@ class ModelVerdict:
         if result.found:
             return YES
         if result.verdict == "verified":
-            return NO
+            return NO if result.config.preemptions is None else NO_WITHIN_BOUND
         return NOT_FOUND
 
     def scope(self) -> str:
@@ -54,11 +57,16 @@ class ModelVerdict:
         result = self.result
         if result is None:
             return "interrupted before this model"
-        why = {"budget": "budget used up", "timeout": f"its {result.config.timeout:.1f} s share of "
-               "the time ran out", "interrupt": "interrupted",
-               "exhausted": "every interleaving explored, with warnings",
-               "nondeterminism": "stopped: the program behaves nondeterministically",
-               }.get(result.stopped_by, result.stopped_by)
+        if result.verdict == "verified":
+            why = (f"every interleaving the search reaches within preemption bound "
+                   f"{result.config.preemptions} explored; --preemptions none for a plain no")
+        else:
+            why = {"budget": "budget used up",
+                   "timeout": f"its {result.config.timeout:.1f} s share of the time ran out",
+                   "interrupt": "interrupted",
+                   "exhausted": "every interleaving explored, with warnings",
+                   "nondeterminism": "stopped: the program behaves nondeterministically",
+                   }.get(result.stopped_by, result.stopped_by)
         return f"{result.executions} execution(s), {why}"
 
     def as_dict(self) -> dict:
@@ -100,5 +108,5 @@ def search_all_models(config: SearchConfig,
 
 
 def summary_line(verdicts: list[ModelVerdict]) -> str:
-    """``free-threaded: yes, CPython 3.10-3.13: not found within budget, CPython <= 3.9: yes``."""
+    """``free-threaded: yes, CPython 3.11-3.13: not found within budget, CPython <= 3.9: yes``."""
     return ", ".join(f"{v.label}: {v.status}" for v in verdicts)

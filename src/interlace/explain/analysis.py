@@ -26,7 +26,7 @@ from ..bytecode import opsets
 from ..bytecode.plan import Step, build_plan
 from ..bytecode.symbolic import NULL, UNKNOWN, Attr, Call, Cell, Const, Expr, Global, Item, Local, \
     MethodRef
-from ..models import MODEL_LABELS, Model
+from ..models import GIL_VERSIONS, MODEL_LABELS, Model
 from . import source as source_mod
 from .flow import CallInfo, Flow, Semantics, Val, call_operands
 
@@ -612,8 +612,8 @@ class FunctionAnalysis:
                     f"(line {last.line}): another thread can run just before it")
         if model is Model.GIL:
             if not sites:
-                return ("no call, loop back-edge or function entry inside: CPython 3.10-3.13 does "
-                        "not check for a GIL drop request there")
+                return (f"no call, loop back-edge or function entry inside: CPython {GIL_VERSIONS} "
+                        "does not check for a GIL drop request there")
             first = sites[0]
             if first.where == "after":
                 return (f"the call to {self._callee(first.offset)} (line {first.line}) can switch "

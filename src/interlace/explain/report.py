@@ -9,11 +9,11 @@ from typing import Any, Optional
 from rich.console import Console
 from rich.text import Text
 
-from ..models import MODEL_LABELS, Model
+from ..models import GIL_VERSIONS, MODEL_LABELS, Model
 from .analysis import MODELS, Finding, Report
 
 #: Short model names for the per-instruction switch markers.
-_SHORT = {Model.FREE_THREADED: "free-threaded", Model.GIL: "3.10-3.13", Model.GIL_39: "<=3.9"}
+_SHORT = {Model.FREE_THREADED: "free-threaded", Model.GIL: GIL_VERSIONS, Model.GIL_39: "<=3.9"}
 
 
 def _display_path(path: str) -> str:

@@ -19,6 +19,8 @@ import types
 from dataclasses import dataclass, field
 from typing import Iterator, Optional, Union
 
+from .._args import syntax_error_text
+
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]
 
 #: Call names whose keyword ``target=`` (or second positional argument for ``Timer``) runs in a
@@ -83,8 +85,8 @@ def load(path: str) -> SourceFacts:
         module_code = compile(data, path, "exec", dont_inherit=True)
         tree = ast.parse(data, path)
     except SyntaxError as exc:
-        raise SourceError(f"syntax error in {path}, line {exc.lineno}: {exc.msg}") from None
-    except ValueError as exc:  # e.g. null bytes
+        raise SourceError(syntax_error_text(path, exc)) from None
+    except ValueError as exc:  # e.g. null bytes (3.11: a SyntaxError without a line)
         raise SourceError(f"cannot compile {path}: {exc}") from None
     text = data.decode("utf-8", errors="replace")
     scopes = _Scopes(tree)
@@ -315,8 +317,19 @@ def _locked_lines(tree: ast.Module, scopes: _Scopes) -> dict[str, list[tuple[int
 
     for node in ast.walk(tree):
         if isinstance(node, (ast.With, ast.AsyncWith)) and node.body:
-            if any(_is_lock(item.context_expr, lock_names) for item in node.items):
-                add(node, node.body[0].lineno, _end(node.body[-1]))
+            function = scopes.function_of(node, parents)
+            private = _private_locks(function) if function is not None else set()
+            held = [item.context_expr for item in node.items
+                    if _is_lock(item.context_expr, lock_names)
+                    and not (isinstance(item.context_expr, ast.Name)
+                             and item.context_expr.id in private)]
+            if held:
+                # cond.wait() inside `with cond:` lets go of the lock: it splits the region
+                first = node.body[0].lineno
+                for line in sorted(_wait_lines(node, {ast.unparse(e) for e in held})):
+                    add(node, first, line - 1)
+                    first = line + 1
+                add(node, first, _end(node.body[-1]))
         for body in _statement_lists(node):
             for i, stmt in enumerate(body):
                 lock = _lock_call(stmt, "acquire", lock_names)
@@ -331,6 +344,22 @@ def _locked_lines(tree: ast.Module, scopes: _Scopes) -> dict[str, list[tuple[int
                         add(stmt, later.body[0].lineno, _end(later.body[-1]))
                         break
     return regions
+
+
+def _private_locks(function: ast.AST) -> set[str]:
+    """Locals the function assigns a new lock to: every call has its own, so it guards nothing."""
+    declared = {n for node in _own_nodes(function) if isinstance(node, (ast.Global, ast.Nonlocal))
+                for n in node.names}
+    return {target.id for node in _own_nodes(function) if isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Call) and _call_name(node.value.func) in _LOCK_TYPES
+            for target in node.targets if isinstance(target, ast.Name)} - declared
+
+
+def _wait_lines(with_node: ast.AST, held: set[str]) -> set[int]:
+    """Lines of ``X.wait(...)``/``X.wait_for(...)`` calls on a held ``X`` inside a ``with``."""
+    return {node.lineno for node in ast.walk(with_node)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("wait", "wait_for") and ast.unparse(node.func.value) in held}
 
 
 def _end(stmt: ast.stmt) -> int:
@@ -369,8 +398,10 @@ def _lock_names(tree: ast.Module) -> set[str]:
 
 def _is_lock(expr: ast.expr, lock_names: set[str]) -> bool:
     name = _call_name(expr)
-    if isinstance(expr, ast.Call):  # with lock_for(key): / with threading.Lock(): (useless)
+    if isinstance(expr, ast.Call):  # with lock_for(key): a lock; with threading.Lock(): useless
         name = _call_name(expr.func)
+        if name and name.rsplit(".", 1)[-1] in _LOCK_TYPES:
+            return False  # a new lock each time: nobody else can hold it
         return bool(name) and any(w in name.lower() for w in _LOCK_WORDS)
     if not name:
         return False
