@@ -182,7 +182,8 @@ def test_explore_does_not_nest():
 
     result = interlace.explore(Counter, [nested], budget=1)
     assert result.failure.kind == "exception"
-    assert "RuntimeError: interlace.explore() was called inside an execution" in result.failure.message
+    assert "NestedExploration: interlace.explore() was called inside an execution" in result.failure.message
+    assert issubclass(interlace.api.NestedExploration, RuntimeError)
 
 
 def test_replay_script_replays_a_token_of_interlace_run(cli, tmp_path):

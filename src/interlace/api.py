@@ -406,9 +406,13 @@ def _to_result(result: SearchResult) -> ExploreResult:
 
 # -- argument checks: clear errors before anything runs --------------------------------------
 
+class NestedExploration(RuntimeError):
+    """``explore``/``replay``/``check`` called inside an execution: explorations do not nest."""
+
+
 def _refuse_nesting(what: str) -> None:
     if current.scheduler is not None:
-        raise RuntimeError(
+        raise NestedExploration(
             f"{what} was called inside an execution that interlace already controls (a test "
             "run by `pytest --interlace`, or a worker of another explore()); explorations do "
             "not nest. Mark the test @pytest.mark.interlace_skip, or call it from the test itself.")

@@ -202,12 +202,23 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Optional[bool]:
     if settings is None:
         return None
     reason = _why_not_explored(pyfuncitem, settings)
+    if reason == _EXPLORES_ITSELF and settings.replay is not None \
+            and not getattr(pyfuncitem.obj, "__interlace_explores__", False):
+        pytest.fail("interlace: --interlace-replay: this test calls interlace.explore() itself; "
+                    "replay its failure with the interlace.replay(...) call its report shows",
+                    pytrace=False)
     if reason is not None:
         if reason is not _NOT_ACTIVE:
             pyfuncitem.user_properties.append(("interlace_not_explored", reason))
         return None  # pytest calls the test once, as usual
-    _explore(pyfuncitem, settings)
+    if not _explore(pyfuncitem, settings):
+        # it calls the API through something the static look could not see: run it as usual
+        pyfuncitem.user_properties.append(("interlace_not_explored", _EXPLORES_ITSELF))
+        return None
     return True
+
+
+_EXPLORES_ITSELF = "explores itself (interlace.explore or @interlace.check)"
 
 
 def _why_not_explored(item: pytest.Function, settings: Settings) -> Optional[str]:
@@ -222,19 +233,19 @@ def _why_not_explored(item: pytest.Function, settings: Settings) -> Optional[str
     if inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function):
         return "async test"
     if _explores_itself(function):
-        return "explores itself (interlace.explore or @interlace.check)"
+        return _EXPLORES_ITSELF
     unsafe = sorted(THREAD_UNSAFE_FIXTURES.intersection(item.fixturenames))
     if unsafe:
         return f"uses {', '.join(unsafe)}"
     return None
 
 
-def _explore(item: pytest.Function, settings: Settings) -> None:
+def _explore(item: pytest.Function, settings: Settings) -> bool:
+    """Explore the test and report; ``False`` if it turned out to explore itself."""
     threads, options, flags = _or_fail(lambda: _item_options(item, settings), "")
     function = item.obj
-    kwargs = {name: item.funcargs[name] for name in item._fixtureinfo.argnames}
     test_argument = _test_argument(item)
-    target = Target(run=_copies(function, kwargs, threads),
+    target = Target(run=_copies(item, threads),
                     code_hash=code_hash([function], extra=(f"copies={threads}",)),
                     label=item.nodeid,
                     replay_hint=lambda token: _replay_command(token, flags, test_argument))
@@ -243,7 +254,11 @@ def _explore(item: pytest.Function, settings: Settings) -> None:
         result = api.run_search(config)
     else:  # refused (ValueError) when the token was recorded for another test
         result = _or_fail(lambda: api.run_replay(settings.replay, config), "--interlace-replay: ")
+    if result.failure is not None and "NestedExploration" in result.failure.message:
+        return False
     item.user_properties.append(("interlace_executions", result.executions))
+    if item.get_closest_marker("interlace") is not None:
+        item.user_properties.append(("interlace_marked", True))
     api.raise_pytest_outcome(result)
     path, line, _ = item.reportinfo()  # point the warning at the test, not at the plugin
     for caveat in result.warnings:
@@ -251,6 +266,7 @@ def _explore(item: pytest.Function, settings: Settings) -> None:
                                lineno=(line or 0) + 1)
     if not result.ok:
         pytest.fail(result.report, pytrace=False)
+    return True
 
 
 def _or_fail(compute: Callable[[], Any], context: str) -> Any:
@@ -295,17 +311,48 @@ def _item_options(item: pytest.Function, settings: Settings) -> tuple[int, dict,
     return threads, options, flags
 
 
-def _copies(function: Callable[..., Any], kwargs: dict, count: int) -> Callable[[], None]:
-    """One execution's program: ``count`` threads each running the test on the same fixtures."""
+def _copies(item: pytest.Function, count: int) -> Callable[[], None]:
+    """One execution's program: fresh function-scoped fixtures, then ``count`` threads each
+    running the test on them, then the fixtures' teardown."""
     def execution() -> None:
-        copies = [threading.Thread(target=api.run_test_body, args=(function, (), kwargs),
+        kwargs, teardown = _fresh_fixtures(item)
+        copies = [threading.Thread(target=api.run_test_body, args=(item.obj, (), kwargs),
                                    name=f"copy-{index}") for index in range(1, count + 1)]
         for copy in copies:
             copy.start()
         for copy in copies:
             copy.join()
+        teardown()
 
     return execution
+
+
+def _fresh_fixtures(item: pytest.Function) -> tuple[dict, Callable[[], None]]:
+    """Set up the test's function-scoped fixtures again, in this execution (a forked child).
+
+    pytest set them up once, in the parent, before the search; sharing those would let one
+    execution see what another left (a file in ``tmp_path``) and report it as a race.  The
+    parent's values are forgotten here, not torn down: the parent tears them down itself.
+    Fixtures of wider scope stay as they are: set up once, as pytest promises.
+    """
+    from _pytest import fixtures
+    defs = [d for ds in item._fixtureinfo.name2fixturedefs.values() for d in ds
+            if d.scope == "function"]
+    for d in defs:
+        d.cached_result = None
+        d._finalizers.clear()
+    request_type = getattr(fixtures, "TopRequest", None) or fixtures.FixtureRequest
+    item._request = request_type(item, _ispytest=True)
+    item.funcargs = {}
+    item._request._fillfixtures()
+    kwargs = {name: item.funcargs[name] for name in item._fixtureinfo.argnames}
+
+    def teardown() -> None:
+        for d in reversed(defs):
+            if d.cached_result is not None:
+                d.finish(item._request)
+
+    return kwargs, teardown
 
 
 def _test_argument(item: pytest.Item) -> str:
@@ -325,12 +372,19 @@ def _explores_itself(function: Any) -> bool:
     if getattr(function, "__interlace_explores__", False):
         return True
     import interlace
-    api_objects = {id(interlace), id(api), id(api.explore), id(api.replay), id(api.replay_script),
-                   id(api.check)}
+    api_objects = {id(api.explore), id(api.replay), id(api.replay_script), id(api.check)}
     code = code_of(function)
+    if code is None:
+        return False
     namespace = getattr(inspect.unwrap(getattr(function, "__func__", function)), "__globals__", {})
-    return code is not None and any(id(namespace.get(name)) in api_objects
-                                    for name in _names_used(code))
+    names = _names_used(code)
+    if any(id(namespace.get(name)) in api_objects for name in names):
+        return True  # from interlace import explore
+    # interlace.explore(...); a test that only names interlace.Model is explored as usual
+    return any(namespace.get(name) is interlace for name in names) and bool(names & _API_NAMES)
+
+
+_API_NAMES = frozenset({"explore", "replay", "replay_script", "check"})
 
 
 def _names_used(code: types.CodeType) -> set[str]:
@@ -405,6 +459,7 @@ class _Summary:
         self._settings = settings
         self._explored = 0
         self._executions = 0
+        self._marked = 0
         self._not_explored: dict[str, int] = {}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -414,6 +469,8 @@ class _Summary:
             if name == "interlace_executions":
                 self._explored += 1
                 self._executions += int(value)
+            elif name == "interlace_marked":
+                self._marked += 1
             elif name == "interlace_not_explored":
                 self._not_explored[value] = self._not_explored.get(value, 0) + 1
 
@@ -427,7 +484,10 @@ class _Summary:
                     f"{_plural(self._executions, 'execution')}")
             if not settings.replay:
                 line += (f" (strategy {settings.strategy}, model {settings.model.value}, "
-                         f"seed {settings.seed})")
+                         f"seed {settings.seed}")
+                if self._marked:  # their markers may say otherwise
+                    line += f"; {_plural(self._marked, 'test')} with its own @pytest.mark.interlace"
+                line += ")"
             terminalreporter.write_line(line)
         if self._not_explored:
             reasons = ", ".join(f"{count} {reason}" for reason, count in sorted(self._not_explored.items()))

@@ -292,7 +292,10 @@ def _finish_failure(config: SearchConfig, result: SearchResult, failing: dict, e
             pass
     deviations = tuple(tuple(d) for d in failing["deviations"])
     result.schedule = Schedule(config.model, python_tag(), config.program_hash(), deviations)
-    recorded, output = replay_recorded(config, deviations, epoch)
+    if kind in ("hang", "crash"):  # replaying it would hang (or die) again: no trace to gain
+        recorded, output = failing, ""
+    else:
+        recorded, output = replay_recorded(config, deviations, epoch)
     if recorded.get("failed") and recorded.get("kind") == kind:
         failing = recorded
     else:
