@@ -84,3 +84,12 @@ def test_uncontrolled_preexisting_lock_never_hangs(tmp_path):
     result, data = _run(tmp_path, "preexisting_lock.py", "--budget", "5", "--timeout", "60")
     assert result.returncode == 0, result.stdout
     assert data["warnings"], "running outside control must be reported"
+
+
+@pytest.mark.skipif(__import__("sys").version_info < (3, 12),
+                    reason="sys.settrace only sees the threads interlace starts")
+def test_a_thread_started_behind_interlaces_back_is_reported_not_scheduled(tmp_path):
+    _, data = _run(tmp_path, "raw_thread.py", "--budget", "20")
+    assert data["verdict"] == "no-bug-found", data["summary"]
+    assert any("a thread interlace does not manage" in w and "raw_thread.py" in w
+               for w in data["warnings"]), data["warnings"]

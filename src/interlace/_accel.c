@@ -71,9 +71,9 @@
 #define F_AFTER 8    /* step.switch_after_c_call */
 
 /* which scheduler attribute a Flag mirrors */
-enum { FL_ALONE, FL_PENDING, FL_OUTSIDE, FL_STEP, FL_POINTS, FL_COUNT };
+enum { FL_ALONE, FL_PENDING, FL_OUTSIDE, FL_STEP, FL_POINTS, FL_RUNNING, FL_COUNT };
 static const char *const flag_names[FL_COUNT] = {
-    "alone", "pending_switch", "outside_count", "step", "points"};
+    "alone", "pending_switch", "outside_count", "step", "points", "running"};
 
 #define QUIET_THRESHOLD 4096
 
@@ -96,6 +96,14 @@ typedef struct {
 
 /* ------------------------------------------------------------------ Hook */
 
+/* An open-addressing array of ``cap`` slots (code pointer -> Table) with its capacity in
+ * front: a free-threaded reader loads one pointer and gets both, never an old array with a
+ * new size. */
+typedef struct {
+    Py_ssize_t cap;
+    Table *slot[];
+} Slots;
+
 typedef struct {
     PyObject_HEAD
     vectorcallfunc vectorcall;
@@ -107,13 +115,12 @@ typedef struct {
     int monitoring;
     int record;
     int need_frame;
-    /* open-addressing hash table code pointer -> Table */
-    Table **slots;
-    Py_ssize_t cap, used;
+    Slots *slots;                 /* code pointer -> Table */
+    Py_ssize_t used;
     Table *last;
     Table **all;                  /* every table, in creation order */
     Py_ssize_t nall, capall;
-    Table **retired_slots[64];    /* free-threaded readers may still see an old array */
+    Slots *retired_slots[64];     /* free-threaded readers may still see an old array */
     int nretired;
 #ifdef Py_GIL_DISABLED
     PyMutex mutex;
@@ -121,6 +128,7 @@ typedef struct {
     /* mirrored scheduler state */
     PyObject *values[FL_COUNT];   /* as written, for reads from Python */
     int alone;                    /* 1: True, 0: False, -1: None or anything else */
+    unsigned long running;        /* the thread whose turn it is (its ident): only it decides */
     int pending;
     Py_ssize_t outside;
     Py_ssize_t step, points, max_steps;
@@ -144,14 +152,22 @@ ptr_hash(void *p)
     return h ^ (h >> 29);
 }
 
+#ifdef Py_GIL_DISABLED
+#define LOAD_ACQ(x) __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
+#define STORE_REL(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
+#else
+#define LOAD_ACQ(x) (x)
+#define STORE_REL(x, v) ((x) = (v))
+#endif
+
 static Table *
-slots_find(Table **slots, Py_ssize_t cap, PyObject *code)
+slots_find(Slots *slots, PyObject *code)
 {
     if (slots == NULL)
         return NULL;
-    size_t mask = (size_t)cap - 1, i = ptr_hash(code) & mask;
+    size_t mask = (size_t)slots->cap - 1, i = ptr_hash(code) & mask;
     for (;;) {
-        Table *t = slots[i];
+        Table *t = LOAD_ACQ(slots->slot[i]);
         if (t == NULL)
             return NULL;
         if (t->code == code)
@@ -164,28 +180,25 @@ static Table *
 hook_find(Hook *h, PyObject *code)
 {
 #ifdef Py_GIL_DISABLED
-    Table **slots = __atomic_load_n(&h->slots, __ATOMIC_ACQUIRE);
-    Py_ssize_t cap = __atomic_load_n(&h->cap, __ATOMIC_ACQUIRE);
-    Table *t = slots_find(slots, cap, code);
+    Table *t = slots_find(LOAD_ACQ(h->slots), code);
     if (t == NULL) {      /* maybe inserted concurrently: look again under the lock */
         PyMutex_Lock(&h->mutex);
-        t = slots_find(h->slots, h->cap, code);
+        t = slots_find(h->slots, code);
         PyMutex_Unlock(&h->mutex);
     }
     return t;
 #else
-    return slots_find(h->slots, h->cap, code);
+    return slots_find(h->slots, code);
 #endif
 }
 
-static int
-slots_insert(Table **slots, Py_ssize_t cap, Table *t)
+static void
+slots_insert(Slots *slots, Table *t)
 {
-    size_t mask = (size_t)cap - 1, i = ptr_hash(t->code) & mask;
-    while (slots[i] != NULL)
+    size_t mask = (size_t)slots->cap - 1, i = ptr_hash(t->code) & mask;
+    while (slots->slot[i] != NULL)
         i = (i + 1) & mask;
-    slots[i] = t;
-    return 0;
+    STORE_REL(slots->slot[i], t);   /* published whole: the Table is complete before */
 }
 
 static void
@@ -269,7 +282,7 @@ hook_insert(Hook *h, Table *t)
 #ifdef Py_GIL_DISABLED
     PyMutex_Lock(&h->mutex);
 #endif
-    if (slots_find(h->slots, h->cap, t->code) != NULL) {
+    if (slots_find(h->slots, t->code) != NULL) {
         PyErr_SetString(PyExc_ValueError, "code object already has a table");
         goto done;
     }
@@ -283,32 +296,31 @@ hook_insert(Hook *h, Table *t)
         h->all = all;
         h->capall = cap;
     }
-    if ((h->used + 1) * 2 > h->cap) {
-        Py_ssize_t cap = h->cap ? h->cap * 2 : 64;
-        Table **slots = PyMem_Calloc(cap, sizeof(Table *));
+    Py_ssize_t oldcap = h->slots ? h->slots->cap : 0;
+    if ((h->used + 1) * 2 > oldcap) {
+        Py_ssize_t cap = oldcap ? oldcap * 2 : 64;
+        Slots *slots = PyMem_Calloc(1, sizeof(Slots) + cap * sizeof(Table *));
         if (slots == NULL) {
             PyErr_NoMemory();
             goto done;
         }
-        for (Py_ssize_t i = 0; i < h->cap; i++)
-            if (h->slots[i] != NULL)
-                slots_insert(slots, cap, h->slots[i]);
-        Table **old = h->slots;
+        slots->cap = cap;
+        for (Py_ssize_t i = 0; i < oldcap; i++)
+            if (h->slots->slot[i] != NULL)
+                slots_insert(slots, h->slots->slot[i]);
+        Slots *old = h->slots;
+        STORE_REL(h->slots, slots);
 #ifdef Py_GIL_DISABLED
-        __atomic_store_n(&h->slots, slots, __ATOMIC_RELEASE);
-        __atomic_store_n(&h->cap, cap, __ATOMIC_RELEASE);
         if (old != NULL) {
             if (h->nretired < 64)
                 h->retired_slots[h->nretired++] = old;   /* freed with the hook */
             /* else: leak it rather than risk a reader using freed memory */
         }
 #else
-        h->slots = slots;
-        h->cap = cap;
         PyMem_Free(old);
 #endif
     }
-    slots_insert(h->slots, h->cap, t);
+    slots_insert(h->slots, t);
     h->used++;
     h->all[h->nall++] = t;
     rc = 0;
@@ -348,17 +360,37 @@ hook_wake(Hook *h)
     h->streak = 0;
     if (h->noff == 0)
         return 0;
-    for (Py_ssize_t i = 0; i < h->nall; i++) {
-        Table *t = h->all[i];
+    /* hook_insert may grow ``all`` meanwhile (another thread meeting new code, free-threaded):
+     * walk a copy.  Tables themselves live as long as the hook. */
+#ifdef Py_GIL_DISABLED
+    PyMutex_Lock(&h->mutex);
+#endif
+    Py_ssize_t n = h->nall;
+    Table **all = PyMem_Malloc((n ? n : 1) * sizeof(Table *));
+    if (all != NULL)
+        memcpy(all, h->all, n * sizeof(Table *));
+#ifdef Py_GIL_DISABLED
+    PyMutex_Unlock(&h->mutex);
+#endif
+    if (all == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    int rc = 0;
+    for (Py_ssize_t i = 0; i < n && rc == 0; i++) {
+        Table *t = all[i];
         if (t->off) {
-            if (set_events(h, t, 1) < 0)
-                return -1;
+            if (set_events(h, t, 1) < 0) {
+                rc = -1;
+                break;
+            }
             t->off = 0;
             h->noff--;
             h->n_on++;
         }
     }
-    return 0;
+    PyMem_Free(all);
+    return rc;
 }
 
 /* ------------------------------------------------------------------ the decision */
@@ -411,8 +443,8 @@ call_dispatch(Hook *h, Table *t, Py_ssize_t idx, PyObject *frame)
 static inline PyObject *
 decide(Hook *h, Table *t, Py_ssize_t idx, uint8_t f, PyObject *frame)
 {
-    if (!h->bound || LOAD(h->outside) != 0)
-        return call_dispatch(h, t, idx, frame);
+    if (!h->bound || LOAD(h->outside) != 0 || PyThread_get_thread_ident() != LOAD(h->running))
+        return call_dispatch(h, t, idx, frame);   /* Python decides (a stray thread: nothing) */
     int alone = LOAD(h->alone);
     if (((f & F_SWITCH) || h->pending) && alone != 1) {
         /* a scheduling point: count it here if the policy promised to keep this thread */
@@ -845,11 +877,16 @@ Flag_set(Flag *f, PyObject *obj, PyObject *value)
         if (truth < 0)
             return -1;
         h->pending = truth;
-        if (!truth && h->noff) {
-            for (Py_ssize_t i = 0; i < h->nall; i++)
-                if (h->all[i]->off && h->all[i]->has_after)
-                    return hook_wake(h);
-        }
+        if (!truth && h->noff)   /* code with a C-call check may be off: wake (hook_wake copies) */
+            return hook_wake(h);
+        return 0;
+    }
+    case FL_RUNNING: {
+        unsigned long ident = value == Py_None ? 0UL : PyLong_AsUnsignedLong(value);
+        if (ident == (unsigned long)-1 && PyErr_Occurred())
+            return -1;
+        STORE(h->running, ident);
+        Py_XSETREF(h->values[FL_RUNNING], Py_NewRef(value));
         return 0;
     }
     default: {
@@ -1088,8 +1125,8 @@ module_exec(PyObject *m)
             || PyModule_AddIntConstant(m, "MONITORING", IL_MONITORING) < 0
             || PyModule_AddIntConstant(m, "QUIET_THRESHOLD", QUIET_THRESHOLD) < 0)
         return -1;
-    PyObject *names = Py_BuildValue("(sssss)", flag_names[0], flag_names[1], flag_names[2],
-                                    flag_names[3], flag_names[4]);
+    PyObject *names = Py_BuildValue("(ssssss)", flag_names[0], flag_names[1], flag_names[2],
+                                    flag_names[3], flag_names[4], flag_names[5]);
     if (names == NULL)
         return -1;
     int rc = PyModule_AddObjectRef(m, "FLAGS", names);

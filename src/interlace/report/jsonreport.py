@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from ..engine.search import SearchResult
+from ..hooks import accelerator
 from .console import statement
 from .trace import relevant_trace
 
@@ -33,6 +34,8 @@ def result_dict(result: SearchResult) -> dict[str, Any]:
         "stopped_by": result.stopped_by,
         "schedule": result.schedule.token() if result.schedule else None,
         "model": result.config.model.value,
+        #: which hooks ran: the C accelerator or the pure-Python path (INTERLACE_PURE_PYTHON=1)
+        "accelerated": accelerator() is not None,
         "strategy": result.config.strategy,
         "seed": result.config.seed,
         "budget": result.config.budget,

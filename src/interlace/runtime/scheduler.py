@@ -21,6 +21,7 @@ from .policies import Policy, default_choice
 from .threads import ManagedThread, State, handoff as _handoff
 
 _real_lock = _thread.allocate_lock
+_get_ident = _thread.get_ident
 _CHECKS_AFTER_EVERY_CALL = sys.version_info < (3, 11)
 
 
@@ -37,7 +38,7 @@ class Scheduler:
     #: added to ``schedule``/``_choose`` must keep ``quiet_until`` returning ``step`` for it.
     #: Every change of the runnable threads or of the running thread must write ``alone``, and
     #: a change to when :meth:`dispatch` does something must be made in ``_accel.c`` (decide) too.
-    ACCEL_FLAGS = ("alone", "pending_switch", "outside_count", "step", "points")
+    ACCEL_FLAGS = ("alone", "pending_switch", "outside_count", "step", "points", "running")
 
     def __init__(self, policy: Policy, *, record: bool, max_steps: int,
                  finish: Callable[[dict], None], record_values: bool = True) -> None:
@@ -88,10 +89,15 @@ class Scheduler:
         #: Cached "no other thread could run now" (``None``: unknown).  Lets the hot path skip
         #: scheduling points when there is no choice; reset on every thread state change.
         self.alone: Optional[bool] = None
+        #: The ident of the thread whose turn it is, set by that thread when it resumes.  A
+        #: hook call from any other thread (one interlace does not manage, or a managed one
+        #: still on its way to park) decides nothing.
+        self.running: Optional[int] = None
+        self._strays: set[int] = set()
         main = self._new_thread("MainThread", daemon=False, thread=None)
         main.baton.release()  # the main thread starts out running
         main.baton.acquire()
-        main.ident = _thread.get_ident()
+        main.ident = self.running = _thread.get_ident()
         self.current = main
         policy.attach(self)
 
@@ -169,6 +175,9 @@ class Scheduler:
             return
         if self.outside_count:
             self._readmit()
+        if self.running != _get_ident():
+            self._stray(step, frame)
+            return
         if (step.switch or self.pending_switch) and self.alone is not True:
             self.pending_switch = False
             self.schedule()
@@ -176,6 +185,19 @@ class Scheduler:
             self._record_access(step, frame)
         if step.switch_after_c_call and (_CHECKS_AFTER_EVERY_CALL or not callee_is_python(step, frame)):
             self.pending_switch = True
+
+    def _stray(self, step: Step, frame: Any) -> None:
+        """User code ran in a thread whose turn it is not: note it once if interlace does not
+        manage that thread (a managed one is on its way to park, or ends)."""
+        ident = _get_ident()
+        if ident in self._strays or any(t.ident == ident for t in self.threads):
+            return
+        self._strays.add(ident)
+        frame = frame or _user_frame()
+        where = f"{frame.f_code.co_filename}:{step.line}" if frame is not None else f"line {step.line}"
+        self.outside_notes.append(
+            f"a thread interlace does not manage (not a threading.Thread started after it took "
+            f"over) ran the program's code at {where}; what it did was not under control")
 
     def schedule(self) -> None:
         """A point where the running thread may be preempted.
@@ -288,6 +310,7 @@ class Scheduler:
             _handoff(to.baton, me.baton)  # C batons: release theirs, wait on ours, GIL dropped
             if self.finished:
                 raise Abort()
+            self.running = me.ident
             return
         to.baton.release()
         if park and me is not None:
@@ -297,6 +320,7 @@ class Scheduler:
         me.baton.acquire()
         if self.finished:
             raise Abort()
+        self.running = me.ident
 
     def _readmit(self) -> None:
         ident = _thread.get_ident()
@@ -309,6 +333,7 @@ class Scheduler:
             self.alone = None
             if self.current is None:
                 self.current = mine
+                self.running = mine.ident
                 return
         self._park(mine)
 
