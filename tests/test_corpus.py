@@ -39,3 +39,20 @@ def test_default_verdict(tmp_path, path):
         again = json.loads(out.read_text())
         assert replay.returncode == 1 and again["kind"] == data["kind"], replay.stdout
         assert again["summary"] == data["summary"]
+
+
+@pytest.mark.parametrize("path", PROGRAMS, ids=[p.stem for p in PROGRAMS])
+def test_systematic_search_verifies_the_safe_and_finds_the_buggy(tmp_path, path):
+    """--strategy dpor with its default bound: "verified" within a minute, or the bug."""
+    expect, kind = _expected(path)
+    out = tmp_path / "r.json"
+    result = run_cli("run", str(path), "--strategy", "dpor", "--timeout", "60", "--json", str(out),
+                     timeout=120)
+    data = json.loads(out.read_text())
+    if expect == "safe":
+        assert result.returncode == 0 and data["verdict"] == "verified", data["statement"]
+        assert "preemption bound 2" in data["statement"]
+    else:
+        assert result.returncode == 1 and data["verdict"] == "bug", result.stdout
+        if kind == "deadlock":
+            assert data["kind"] == "deadlock"

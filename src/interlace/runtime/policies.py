@@ -82,10 +82,11 @@ class RandomPolicy(Policy):
         self._p = switch_probability
 
     def choose(self, step, runnable, current):
+        random = self._rng.random
         if current is not None and current in runnable and len(runnable) > 1:
-            if self._rng.random() >= self._p:
+            if random() >= self._p:
                 return current
-        return runnable[self._rng.randrange(len(runnable))]
+        return runnable[int(random() * len(runnable))]  # randrange costs 5x as much
 
 
 class PCTPolicy(Policy):

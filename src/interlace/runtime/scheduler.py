@@ -22,6 +22,7 @@ from .threads import ManagedThread, State, handoff as _handoff
 
 _real_lock = _thread.allocate_lock
 _get_ident = _thread.get_ident
+_RUNNABLE, _BLOCKED = State.RUNNABLE, State.BLOCKED
 _CHECKS_AFTER_EVERY_CALL = sys.version_info < (3, 11)
 
 
@@ -256,8 +257,20 @@ class Scheduler:
             thread.deadline = None
 
     def _runnable(self) -> list[ManagedThread]:
-        ready = [t for t in self.threads if t.state is State.RUNNABLE]
-        timed = [t for t in self.threads if t.state is State.BLOCKED and t.deadline is not None]
+        """Runnable threads in creation order, then the timed waiters whose deadline is first.
+
+        One pass (this runs at every scheduling point with a choice)."""
+        ready = []
+        timed = None
+        for t in self.threads:
+            state = t.state
+            if state is _RUNNABLE:
+                ready.append(t)
+            elif state is _BLOCKED and t.deadline is not None:
+                if timed is None:
+                    timed = [t]
+                else:
+                    timed.append(t)
         if timed:
             first = min(t.deadline for t in timed)
             ready.extend(t for t in timed if t.deadline == first)
