@@ -30,6 +30,7 @@ from typing import Any, Callable, Optional
 import pytest
 
 from . import api
+from ._args import positive_float as _positive_float, positive_int as _positive_int
 from .engine import search as search_mod
 from .engine.schedule import Schedule
 from .engine.search import SearchConfig
@@ -77,26 +78,6 @@ _SETTINGS = pytest.StashKey[Settings]()
 
 
 # -- options and markers -----------------------------------------------------------------------
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-    return value
-
 
 def _model(text: str) -> Model:
     try:
