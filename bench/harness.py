@@ -157,6 +157,9 @@ class Interlace:
 
     def env(self, extra=None):
         env = dict(os.environ)
+        # an installed package has its bytecode compiled; recompiling src/ on every run would
+        # charge interlace for a start-up cost its users do not pay
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPATH"] = self.pythonpath + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         env.update(extra or {})
         return env
@@ -337,9 +340,11 @@ def frontrun_run(venv, script, strategy, seed, budget, timeout) -> Trial:
 
 
 def micro_venv(python_label: str, python: str) -> tuple[Optional[str], str]:
-    """An interpreter that can import interlace from src/ (needs rich)."""
+    """An interpreter that can import interlace from src/ (needs rich), with the C accelerator
+    built in place for it (an editable install builds it) when a compiler is at hand."""
+    built = glob.glob(os.path.join(SRC, "interlace", f"_accel.cpython-{python_label.replace('.', '')[:3]}*"))
     p = run_cmd([python, "-c", "import rich"], 60)
-    if p.rc == 0:
+    if p.rc == 0 and built:
         return python, ""
     venv = os.path.join(CACHE, f"venv-py{python_label}")
     vpy = os.path.join(venv, "bin", "python")
@@ -349,9 +354,9 @@ def micro_venv(python_label: str, python: str) -> tuple[Optional[str], str]:
     p = run_cmd([python, "-m", "venv", venv], 180)
     if p.rc != 0:
         return None, f"venv failed: {last_line(p.err)}"
-    p = run_cmd([vpy, "-m", "pip", "install", "-q", "rich>=13"], 300)
+    p = run_cmd([vpy, "-m", "pip", "install", "-q", "-e", ROOT], 600)
     if p.rc != 0:
-        return None, f"pip install rich failed: {last_line(p.err)}"
+        return None, f"pip install -e . failed: {last_line(p.err)}"
     return vpy, ""
 
 
