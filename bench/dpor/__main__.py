@@ -95,7 +95,34 @@ def render(rows: list, cmdline: str, timeout: float, repeat: int) -> str:
                  f"{_cell(fr, timeout)}{note} | {_ratio(il, fr, 'executions')} | "
                  f"{_ratio(il, fr, 'seconds')} |")
     L += ["", f"Median of {repeat} runs; timeout {timeout:g} s per search. Command: `{cmdline}`.", ""]
+    L += goals(rows)
     return "\n".join(L)
+
+
+def goals(rows: list) -> list:
+    """Goal: never more executions than frontrun, and less time; each row met or NOT met, and why."""
+    L = ["Goal: never more executions than frontrun, and less time.", ""]
+    for row in rows:
+        il, fr, classes = row["interlace"], row["frontrun"], row["classes"]
+        what = f"{row['case']}, bound {row['bound']}"
+        if "error" in il or "error" in fr:
+            L.append(f"- {what}: not measured (an error, see the table).")
+        elif not (il.get("exhausted") and fr.get("exhausted")):
+            rate = ""
+            if il.get("executions") and fr.get("executions") and il.get("seconds") and fr.get("seconds"):
+                rate = (f"; executions per second: interlace {il['executions'] / il['seconds']:.0f}, "
+                        f"frontrun {fr['executions'] / fr['seconds']:.0f}")
+            L.append(f"- {what}: no verdict: neither search exhausted the program within the timeout{rate}.")
+        else:
+            met = il["executions"] <= fr["executions"] and il["seconds"] < fr["seconds"]
+            why = ""
+            if not met and classes and fr["executions"] < classes and row["bound"] == "none":
+                why = (f": frontrun runs fewer executions than the program has interleaving classes "
+                       f"({fr['executions']:g} of {classes}), so it never tries some orders; interlace "
+                       f"runs exactly one execution per class ({il['executions']:g})")
+            L.append(f"- {what}: {'**met**' if met else '**NOT met**'}{why}.")
+    L.append("")
+    return L
 
 
 def main(argv=None) -> int:
@@ -103,7 +130,22 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--timeout", type=float, default=120.0)
     ap.add_argument("--out", default=os.path.join(H.ROOT, "docs", "benchmarks.md"))
+    ap.add_argument("--render-only", action="store_true",
+                    help="rewrite the section from the last run's raw data (bench/.cache/dpor-last-run.json)")
     a = ap.parse_args(argv)
+    last = os.path.join(H.CACHE, "dpor-last-run.json")
+    if a.render_only:
+        try:
+            with open(last) as fh:
+                saved = json.load(fh)
+        except (OSError, ValueError) as exc:
+            raise SystemExit(f"--render-only: cannot read {last} ({exc}); run `python -m bench.dpor` first")
+        if isinstance(saved, list):  # saved before the settings were stored with the rows
+            saved = {"rows": saved, "command": "python -m bench.dpor", "timeout": a.timeout, "repeat": a.repeat}
+        section = render(saved["rows"], saved["command"], saved["timeout"], saved["repeat"])
+        H.write_section(a.out, H.DPOR_HEADING, section)
+        print(section)
+        return 0
     venv, why = H.ensure_frontrun_venv()
     rows = []
     for case, (_, _, classes) in CASES.items():
@@ -119,8 +161,9 @@ def main(argv=None) -> int:
     section = render(rows, cmdline.strip(), a.timeout, a.repeat)
     H.write_section(a.out, H.DPOR_HEADING, section)
     os.makedirs(H.CACHE, exist_ok=True)
-    with open(os.path.join(H.CACHE, "dpor-last-run.json"), "w") as fh:
-        json.dump(rows, fh, indent=1)
+    with open(last, "w") as fh:
+        json.dump({"rows": rows, "command": cmdline.strip(), "timeout": a.timeout, "repeat": a.repeat}, fh,
+                  indent=1)
     print(section)
     return 0
 
