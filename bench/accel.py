@@ -192,6 +192,33 @@ def measure(label: str, python: str, quick: bool, repeat: int) -> dict:
     return row
 
 
+def goals(rows: list) -> list:
+    """The accelerator's goals on 3.13 (issue text), each met or NOT met in this run."""
+    def verdict(ok):
+        return "**met**" if ok else "**NOT met**"
+
+    L = []
+    for r in rows:
+        version = str(r.get("version", ""))
+        if "error" in r or not version.startswith("3.13"):
+            continue
+        f = H.fnum
+        a, b, s, h = r["local"]["ratio_accel"], r["attr"]["ratio_accel"], r["switch"]["ratio"], r["handoff"]
+        hand = h["cbaton"] / h["lock"] if isinstance(h, dict) else None
+        L.append(f"Goals on {version}:")
+        L.append("")
+        L.append(f"- `interlace run --budget 1` at most 2× on the local-only loop: {verdict(a <= 2)} ({f(a)}×).")
+        L.append(f"- at most 5× on the `self.a += 1` loop: {verdict(b <= 5)} ({f(b)}×).")
+        if hand is not None:
+            L.append(f"- thread hand-off at least 2× the pure-Python hand-off: {verdict(hand >= 2)} "
+                     f"({f(hand)}×, pinned as in an execution).")
+        L.append(f"- whole switches per second (hook, scheduler, policy and hand-off) at least 2× the "
+                 f"pure-Python path: {verdict(s >= 2)} ({f(s)}×)"
+                 + ("" if s >= 2 else ": the scheduling decision itself runs in Python on both paths") + ".")
+        L.append("")
+    return L
+
+
 def render(rows: list, cmdline: str, quick: bool, repeat: int) -> str:
     f = H.fnum
     L = ["## Accelerator", ""]
@@ -252,8 +279,12 @@ def render(rows: list, cmdline: str, quick: bool, repeat: int) -> str:
              "switch also runs the Python scheduler and policy (several scheduling points per "
              "switch under `random`), which dominate, so (d) barely moves. Long stretches "
              "where PCT keeps the running thread are counted in C (contended_loop). Executions "
-             "of a short program (two_thread_20) cost their fork, not their instructions.")
+             "of a short program (two_thread_20) cost their fork, not their instructions."
+             + (" On a free-threaded build a `_thread` lock hand-off spins (PyMutex), hence the "
+                "pure path's low hand-off and switch rates there."
+                if any("free-threaded" in str(r.get("version")) for r in rows) else ""))
     L.append("")
+    L += goals(rows)
     L.append(f"Loop sizes: local {rows[0].get('local', {}).get('n', '?') if rows else '?'}, "
              f"attr {rows[0].get('attr', {}).get('n', '?') if rows else '?'} iterations"
              + (" (quick mode)" if quick else "") + f". Command: `{cmdline}`.")
@@ -268,8 +299,21 @@ def main(argv=None) -> int:
     ap.add_argument("--python", action="append", help="interpreter(s) to measure (default: "
                     "python3 and pyenv 3.12/3.13)")
     ap.add_argument("--out", default=os.path.join("docs", "benchmarks.md"))
+    ap.add_argument("--render-only", action="store_true",
+                    help="rewrite the section from the last run's raw data (bench/.cache/accel-last-run.json)")
     a = ap.parse_args(argv)
     repeat = a.repeat or (3 if a.quick else 5)
+    last = os.path.join(H.CACHE, "accel-last-run.json")
+    if a.render_only:
+        try:
+            with open(last) as fh:
+                saved = json.load(fh)
+        except (OSError, ValueError) as exc:
+            raise SystemExit(f"--render-only: cannot read {last} ({exc}); run `python -m bench.accel` first")
+        section = render(saved["rows"], saved["command"], saved["quick"], saved["repeat"])
+        H.write_section(a.out, H.ACCEL_HEADING, section)
+        print(section)
+        return 0
     pythons = [(os.path.basename(p), p) for p in a.python] if a.python else H.micro_pythons()
     os.makedirs(H.CACHE, exist_ok=True)
     rows = []
@@ -281,8 +325,9 @@ def main(argv=None) -> int:
     cmdline = "python -m bench.accel " + " ".join(shlex.quote(x) for x in (argv if argv is not None else sys.argv[1:]))
     section = render(rows, cmdline.strip(), a.quick, repeat)
     H.write_section(a.out, H.ACCEL_HEADING, section)
-    with open(os.path.join(H.CACHE, "accel-last-run.json"), "w") as fh:
-        json.dump(rows, fh, indent=1, default=str)
+    with open(last, "w") as fh:
+        json.dump({"rows": rows, "command": cmdline.strip(), "quick": a.quick, "repeat": repeat}, fh,
+                  indent=1, default=str)
     print(section)
     return 0
 

@@ -342,7 +342,8 @@ def frontrun_run(venv, script, strategy, seed, budget, timeout) -> Trial:
 def micro_venv(python_label: str, python: str) -> tuple[Optional[str], str]:
     """An interpreter that can import interlace from src/ (needs rich), with the C accelerator
     built in place for it (an editable install builds it) when a compiler is at hand."""
-    built = glob.glob(os.path.join(SRC, "interlace", f"_accel.cpython-{python_label.replace('.', '')[:3]}*"))
+    suffix = run_cmd([python, "-c", "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))"], 60)
+    built = os.path.exists(os.path.join(SRC, "interlace", "_accel" + suffix.out.strip()))
     p = run_cmd([python, "-c", "import rich"], 60)
     if p.rc == 0 and built:
         return python, ""
