@@ -1,4 +1,5 @@
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -8,6 +9,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAMS = ROOT / "tests" / "programs"
 CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+def default_sigint() -> None:
+    """``preexec_fn`` for a child a test interrupts: a test runner started in the background
+    of a shell inherits SIGINT ignored, and so would the child, which Ctrl-C could not stop."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:

@@ -11,7 +11,7 @@ import time
 import pytest
 
 import interlace
-from conftest import PROGRAMS
+from conftest import PROGRAMS, default_sigint
 
 
 class Counter:
@@ -210,7 +210,7 @@ def test_ctrl_c_stops_the_caller_instead_of_passing(tmp_path):
         "                           budget=1_000_000, timeout=600)\n"
         "print('returned', result.ok)\n")
     process = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
     assert process.stdout.readline() == "searching\n"
     time.sleep(1.5)
     process.send_signal(signal.SIGINT)

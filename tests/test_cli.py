@@ -2,7 +2,7 @@
 
 import json
 
-from conftest import PROGRAMS, ROOT, run_cli
+from conftest import PROGRAMS, ROOT, default_sigint, run_cli
 
 
 def test_finds_the_bundled_example_and_prints_a_replayable_trace(tmp_path):
@@ -86,7 +86,7 @@ def test_ctrl_c_stops_cleanly_with_exit_130():
     proc = subprocess.Popen([sys.executable, "-m", "interlace", "run",
                              str(PROGRAMS / "attr_loop_locked.py"), "--budget", "100000",
                              "--timeout", "600"], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
     time.sleep(3)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)

@@ -459,3 +459,22 @@ def test_a_test_that_explores_through_a_helper_or_only_names_interlace(pytester)
     refused = run(pytester, "--interlace-replay", token, "test_indirect.py::test_through_a_helper")
     refused.assert_outcomes(failed=1)  # a token of another test is refused, never followed
     assert "was recorded for different code" in refused.stdout.str()
+
+
+def test_unittest_testcase_methods_are_said_to_run_unexplored(pytester):
+    pytester.makepyfile(test_cases="""
+        import unittest
+
+        class Counter(unittest.TestCase):
+            def test_once(self):
+                self.assertEqual(1 + 1, 2)
+
+        def test_plain():
+            pass
+    """)
+    result = run(pytester, "--interlace")
+    result.assert_outcomes(passed=2)
+    out = result.stdout.str()
+    assert "interlace: explored 1 test in" in out
+    assert ("interlace: 1 test ran once, unexplored: 1 not a plain test function "
+            "(unittest.TestCase method, doctest or another plugin's item)") in out

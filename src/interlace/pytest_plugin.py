@@ -75,6 +75,9 @@ class Settings:
 
 
 _SETTINGS = pytest.StashKey[Settings]()
+#: set on an item that reached ``pytest_pyfunc_call``: a ``unittest.TestCase`` method, a doctest
+#: or another plugin's item never does, and must not pass as explored
+_VISITED = pytest.StashKey[bool]()
 
 
 # -- options and markers -----------------------------------------------------------------------
@@ -175,6 +178,9 @@ def pytest_runtest_call(item: pytest.Item):
         yield
     finally:
         api.pytest_session.test_argument = None
+    settings = item.config.stash.get(_SETTINGS, None)
+    if settings is not None and settings.active and not item.stash.get(_VISITED, False):
+        item.user_properties.append(("interlace_not_explored", _NOT_A_FUNCTION))
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -182,6 +188,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Optional[bool]:
     settings = pyfuncitem.config.stash.get(_SETTINGS, None)
     if settings is None:
         return None
+    pyfuncitem.stash[_VISITED] = True
     reason = _why_not_explored(pyfuncitem, settings)
     if reason == _EXPLORES_ITSELF and settings.replay is not None \
             and not getattr(pyfuncitem.obj, "__interlace_explores__", False):
@@ -200,6 +207,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Optional[bool]:
 
 
 _EXPLORES_ITSELF = "explores itself (interlace.explore or @interlace.check)"
+_NOT_A_FUNCTION = "not a plain test function (unittest.TestCase method, doctest or another plugin's item)"
 
 
 def _why_not_explored(item: pytest.Function, settings: Settings) -> Optional[str]:

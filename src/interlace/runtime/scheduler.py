@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import _thread
 import sys
+import threading
 import traceback
 from typing import Any, Callable, Optional
 
@@ -158,8 +159,20 @@ class Scheduler:
         self._switch_away(mt, park=False)
 
     def main_finished(self) -> None:
-        """The script's main code returned: wait for the non-daemon threads, like CPython."""
+        """The script's main code returned: shut down like CPython's ``threading._shutdown``.
+
+        That first calls what libraries registered with ``threading._register_atexit``
+        (``concurrent.futures`` wakes and joins its idle workers there), in the main thread,
+        then waits for the non-daemon threads.
+        """
         main = self.threads[0]
+        if hasattr(threading, "_SHUTTING_DOWN"):
+            threading._SHUTTING_DOWN = True  # type: ignore[attr-defined]
+        for call in reversed(list(getattr(threading, "_threading_atexits", ()))):
+            try:
+                call()
+            except Exception as exc:  # noqa: BLE001 - reported like CPython prints it, as a failure
+                self.fail_exception(exc, main)
         while not self._only_daemons_left():
             self.block(_SHUTDOWN)
         main.state = State.FINISHED

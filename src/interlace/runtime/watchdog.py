@@ -38,24 +38,39 @@ def _watch(sched: "Scheduler", threshold: float, period: float) -> None:
         if current is None or current.ident is None:
             last_key = None
             continue
-        frame = sys._current_frames().get(current.ident)
-        key = (current.tid, sched.points, id(frame), frame.f_lasti if frame else -1)
+        key = _position(sched, current)
         if key != last_key:
             last_key, since = key, _monotonic()
             continue
         if _monotonic() - since >= threshold:
-            _take_turn_from(sched, current, frame)
+            _take_turn_from(sched, current, key[3])
             last_key = None
 
 
-def _take_turn_from(sched: "Scheduler", thread, frame) -> None:
+def _position(sched: "Scheduler", thread) -> tuple:
+    """Where ``thread`` is: the scheduler's point count and its innermost frame's instruction.
+
+    No reference to the frame outlives this call: a frame object the watchdog kept would keep
+    that frame's locals alive after it returned (an executor whose weakref callback wakes its
+    workers, say), and free them later, in this thread, at a moment no schedule decides.
+    """
+    frame = sys._current_frames().get(thread.ident)
+    if frame is None:
+        return (thread.tid, sched.points, None, "unknown code", -1)
+    try:
+        where = f"{frame.f_code.co_filename}:{frame.f_lineno}"
+        return (thread.tid, sched.points, id(frame.f_code), where, frame.f_lasti)
+    finally:
+        del frame
+
+
+def _take_turn_from(sched: "Scheduler", thread, where: str) -> None:
     with sched.mutex:
         if sched.current is not thread or thread.state is not State.RUNNABLE:
             return
         thread.state = State.OUTSIDE
         sched.alone = None
         sched.outside_count += 1
-        where = f"{frame.f_code.co_filename}:{frame.f_lineno}" if frame else "unknown code"
         sched.outside_notes.append(
             f"{thread.name} blocked outside interlace's control at {where} "
             "; other threads ran meanwhile")
