@@ -305,11 +305,7 @@ def main(argv=None) -> int:
     repeat = a.repeat or (3 if a.quick else 5)
     last = os.path.join(H.CACHE, "accel-last-run.json")
     if a.render_only:
-        try:
-            with open(last) as fh:
-                saved = json.load(fh)
-        except (OSError, ValueError) as exc:
-            raise SystemExit(f"--render-only: cannot read {last} ({exc}); run `python -m bench.accel` first")
+        saved = H.saved_run(last, "python -m bench.accel")
         section = render(saved["rows"], saved["command"], saved["quick"], saved["repeat"])
         H.write_section(a.out, H.ACCEL_HEADING, section)
         print(section)

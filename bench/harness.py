@@ -339,6 +339,19 @@ def frontrun_run(venv, script, strategy, seed, budget, timeout) -> Trial:
 # --------------------------------------------------------------------------- micro
 
 
+def saved_run(path: str, command: str) -> dict:
+    """The raw data a benchmark command saved, for ``--render-only``; exits with what to run
+    when there is none."""
+    try:
+        with open(path) as fh:
+            data = json.load(fh)
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"--render-only: cannot read {path} ({exc}); run `{command}` first")
+    if not isinstance(data, dict):
+        raise SystemExit(f"--render-only: {path} is from an older version of the benchmark; run `{command}`")
+    return data
+
+
 def micro_venv(python_label: str, python: str) -> tuple[Optional[str], str]:
     """An interpreter that can import interlace from src/ (needs rich), with the C accelerator
     built in place for it (an editable install builds it) when a compiler is at hand."""

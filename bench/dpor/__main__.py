@@ -135,13 +135,7 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     last = os.path.join(H.CACHE, "dpor-last-run.json")
     if a.render_only:
-        try:
-            with open(last) as fh:
-                saved = json.load(fh)
-        except (OSError, ValueError) as exc:
-            raise SystemExit(f"--render-only: cannot read {last} ({exc}); run `python -m bench.dpor` first")
-        if isinstance(saved, list):  # saved before the settings were stored with the rows
-            saved = {"rows": saved, "command": "python -m bench.dpor", "timeout": a.timeout, "repeat": a.repeat}
+        saved = H.saved_run(last, "python -m bench.dpor")
         section = render(saved["rows"], saved["command"], saved["timeout"], saved["repeat"])
         H.write_section(a.out, H.DPOR_HEADING, section)
         print(section)
