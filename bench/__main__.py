@@ -4,10 +4,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import statistics
 import sys
-import tempfile
 import time
 
 from bench import harness as H
@@ -439,7 +437,7 @@ def main(argv=None):
     if a.time_budget is not None:
         P["time_budget"] = a.time_budget
     clock = Clock(P["time_budget"])
-    cmdline = "python -m bench " + " ".join(shlex.quote(x) for x in argv)
+    cmdline = H.command_line("python -m bench", argv)
     programs = H.load_programs(a.corpus, a.only)
     if not programs:
         print(f"no programs in {a.corpus} matching {a.only!r}", file=sys.stderr)

@@ -14,10 +14,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import statistics
 import sys
-import time
 
 from bench import harness as H
 
@@ -305,28 +303,21 @@ def main(argv=None) -> int:
     repeat = a.repeat or (3 if a.quick else 5)
     last = os.path.join(H.CACHE, "accel-last-run.json")
     if a.render_only:
-        saved = H.saved_run(last, "python -m bench.accel")
-        section = render(saved["rows"], saved["command"], saved["quick"], saved["repeat"])
-        H.write_section(a.out, H.ACCEL_HEADING, section)
-        print(section)
-        return 0
+        return H.publish_section(a.out, H.ACCEL_HEADING, H.saved_run(last, "python -m bench.accel"), _render_saved)
     pythons = [(os.path.basename(p), p) for p in a.python] if a.python else H.micro_pythons()
-    os.makedirs(H.CACHE, exist_ok=True)
     rows = []
     for label, python in pythons:
         try:
             rows.append(measure(label, python, a.quick, repeat))
         except RuntimeError as exc:
             rows.append({"python": label, "error": str(exc)})
-    cmdline = "python -m bench.accel " + " ".join(shlex.quote(x) for x in (argv if argv is not None else sys.argv[1:]))
-    section = render(rows, cmdline.strip(), a.quick, repeat)
-    H.write_section(a.out, H.ACCEL_HEADING, section)
-    with open(last, "w") as fh:
-        json.dump({"rows": rows, "command": cmdline.strip(), "quick": a.quick, "repeat": repeat}, fh,
-                  indent=1, default=str)
-    print(section)
-    return 0
+    saved = {"rows": rows, "command": H.command_line("python -m bench.accel", argv), "quick": a.quick,
+             "repeat": repeat}
+    return H.publish_section(a.out, H.ACCEL_HEADING, saved, _render_saved, raw_path=last)
 
+
+def _render_saved(saved: dict) -> str:
+    return render(saved["rows"], saved["command"], saved["quick"], saved["repeat"])
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -4,7 +4,6 @@ Entry point: ``python -m bench`` (see bench/README.md).
 """
 from __future__ import annotations
 
-import argparse
 import glob
 import json
 import os
@@ -467,6 +466,25 @@ def section_of(path: str, heading: str) -> Optional[str]:
         return None
     span = _section_span(lines, heading)
     return "".join(lines[span[0]:span[1]]) if span else None
+
+
+def command_line(prog: str, argv: Optional[list]) -> str:
+    """The command as a user would type it again (for the report)."""
+    args = sys.argv[1:] if argv is None else argv
+    return " ".join([prog, *(shlex.quote(x) for x in args)])
+
+
+def publish_section(out: str, heading: str, saved: dict, render, raw_path: Optional[str] = None) -> int:
+    """Write ``render(saved)`` as the ``heading`` section of ``out`` and print it; with
+    ``raw_path``, also keep ``saved`` (rows, command, settings) there for ``--render-only``."""
+    section = render(saved)
+    write_section(out, heading, section)
+    if raw_path is not None:
+        os.makedirs(os.path.dirname(raw_path), exist_ok=True)
+        with open(raw_path, "w") as fh:
+            json.dump(saved, fh, indent=1, default=str)
+    print(section)
+    return 0
 
 
 def write_section(path: str, heading: str, section: str) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import statistics
 import subprocess
 import sys
@@ -135,11 +134,7 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     last = os.path.join(H.CACHE, "dpor-last-run.json")
     if a.render_only:
-        saved = H.saved_run(last, "python -m bench.dpor")
-        section = render(saved["rows"], saved["command"], saved["timeout"], saved["repeat"])
-        H.write_section(a.out, H.DPOR_HEADING, section)
-        print(section)
-        return 0
+        return H.publish_section(a.out, H.DPOR_HEADING, H.saved_run(last, "python -m bench.dpor"), _render_saved)
     venv, why = H.ensure_frontrun_venv()
     rows = []
     for case, (_, _, classes) in CASES.items():
@@ -150,17 +145,13 @@ def main(argv=None) -> int:
                     tool == "interlace" or venv) else {"error": why}
                 H.log(f"{case} bound {bound} {tool}: {row[tool]}")
             rows.append(row)
-    cmdline = "python -m bench.dpor " + " ".join(
-        shlex.quote(x) for x in (argv if argv is not None else sys.argv[1:]))
-    section = render(rows, cmdline.strip(), a.timeout, a.repeat)
-    H.write_section(a.out, H.DPOR_HEADING, section)
-    os.makedirs(H.CACHE, exist_ok=True)
-    with open(last, "w") as fh:
-        json.dump({"rows": rows, "command": cmdline.strip(), "timeout": a.timeout, "repeat": a.repeat}, fh,
-                  indent=1)
-    print(section)
-    return 0
+    saved = {"rows": rows, "command": H.command_line("python -m bench.dpor", argv), "timeout": a.timeout,
+             "repeat": a.repeat}
+    return H.publish_section(a.out, H.DPOR_HEADING, saved, _render_saved, raw_path=last)
 
+
+def _render_saved(saved: dict) -> str:
+    return render(saved["rows"], saved["command"], saved["timeout"], saved["repeat"])
 
 if __name__ == "__main__":
     sys.exit(main())
