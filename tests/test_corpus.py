@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from conftest import CORPUS, ROOT, run_cli
+from conftest import CORPUS, run_cli
 
 PROGRAMS = sorted(CORPUS.glob("*.py")) if CORPUS.is_dir() else []
 

@@ -127,7 +127,7 @@ def call_parts(instr: dis.Instruction, stack: SymbolicStack) -> tuple[Expr, tupl
 
     A method call's callee is its :class:`MethodRef`, whose ``base`` is the receiver.
     """
-    op, arg = instr.opname, instr.arg or 0
+    op = instr.opname
     if op == "CALL_FUNCTION_EX":
         return UNKNOWN, ()
     entries = [stack.peek(i) for i in range(call_pops(instr), 0, -1)]

@@ -189,6 +189,8 @@ def _reap() -> None:
             done = pid
         if done:
             _exited.remove(pid)
+
+
 #: The script's code and what it was compiled from: ``(path, mtime, size) -> code``.
 _compiled: dict[tuple, types.CodeType] = {}
 
@@ -204,7 +206,6 @@ def _script_code(path: str, model: Model, record: bool) -> types.CodeType:
             code = _compiled[key] = compile(handle.read(), path, "exec")
     warm(code, model, record)
     return code
-
 
 
 def _preload_child_modules() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
 from . import current, sync
 from .events import CLOCK
