@@ -212,7 +212,8 @@ def goals(rows: list) -> list:
                      f"({f(hand)}×, pinned as in an execution).")
         L.append(f"- whole switches per second (hook, scheduler, policy and hand-off) at least 2× the "
                  f"pure-Python path: {verdict(s >= 2)} ({f(s)}×)"
-                 + ("" if s >= 2 else ": the scheduling decision itself runs in Python on both paths") + ".")
+                 + ("" if s >= 2 else ": what is left of a switch in Python (the deviation "
+                                      "bookkeeping and the transfer) dominates") + ".")
         L.append("")
     return L
 
@@ -230,7 +231,7 @@ def render(rows: list, cmdline: str, quick: bool, repeat: int) -> str:
              "re-exec for PYTHONHASHSEED, imports and the fork included). *loop only*: the same "
              "ratio with the start-up of each (the run with a 1-iteration loop) subtracted.")
     L.append("- (d) switches/s: `bench/micro/switch_storm.py` (two threads, `--strategy random`: a "
-             "switch at about every other scheduling point), executions run back to back in one "
+             "switch at about one scheduling point in four), executions run back to back in one "
              "process; counts the whole switch path (hook, scheduler, policy, hand-off). "
              "Hand-off alone: two threads in strict alternation, a pair of `_thread` locks "
              "(the pure path's baton) against the C batons (`_accel.handoff`, GIL dropped), "
@@ -273,9 +274,10 @@ def render(rows: list, cmdline: str, quick: bool, repeat: int) -> str:
              "thread runs alone, events go off for that code until another thread can run), so "
              "(a)/(b) are mostly interlace's fixed start-up (two interpreter starts, imports, a "
              "fork: about 0.25 s). On 3.10/3.11 a C trace function still sees every instruction "
-             "of user code (no DISABLE there). The bare hand-off is the C baton's gain; a whole "
-             "switch also runs the Python scheduler and policy (several scheduling points per "
-             "switch under `random`), which dominate, so (d) barely moves. Long stretches "
+             "of user code (no DISABLE there). The bare hand-off is the C baton's gain. Under "
+             "`random` every scheduling point is a decision (about four per switch here): C "
+             "draws them from the policy's own generator and calls the Python scheduler only "
+             "to switch, which is (d)'s gain. Long stretches "
              "where PCT keeps the running thread are counted in C (contended_loop). Executions "
              "of a short program (two_thread_20) cost their fork, not their instructions."
              + (" On a free-threaded build a `_thread` lock hand-off spins (PyMutex), hence the "

@@ -2,7 +2,8 @@
 
 Usage: python accel_outcomes.py MODEL PROGRAM...  (run once with INTERLACE_PURE_PYTHON=1 and
 once without; the two outputs must be equal).  Each program gets the default schedule (with and
-without recording), PCT and random executions (seeded), and a recorded PCT execution.
+without recording), PCT and random executions (seeded; one PCT turns into a random walk early),
+and a recorded PCT execution.
 """
 
 import json
@@ -28,6 +29,7 @@ def outcomes(model: Model, script: str) -> list:
     for seed in (1, 2):
         out.append(run(PolicySpec("pct", seed, 3, bound), False))
     out.append(run(PolicySpec("pct", 3, 3, bound), True))
+    out.append(run(PolicySpec("pct", 5, 2, max(bound // 4, 1)), False))  # a random walk past 1/4
     out.append(run(PolicySpec("random", 4), False))
     deviations = next((o["deviations"] for o in out if o.get("deviations")), [])
     out.append(run(PolicySpec("replay", deviations=tuple(map(tuple, deviations))), False))

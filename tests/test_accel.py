@@ -145,6 +145,54 @@ def test_the_shortcuts_are_taken(tmp_path):
         assert runs[0]["events_off"] >= 1 and runs[0]["events_on"] >= 1, runs[0]
 
 
+#: Two threads, each with its own counter: safe, and under a random walk, switch after switch.
+_OWN_COUNTERS = """
+import threading
+class Box:
+    a = 0
+boxes = [Box(), Box()]
+def work(box):
+    for _ in range(2000):
+        box.a += 1
+threads = [threading.Thread(target=work, args=(box,)) for box in boxes]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+assert [box.a for box in boxes] == [2000, 2000]
+"""
+
+_WALK_PROBE = """
+import json, sys
+from interlace.models import Model
+from interlace.runtime.executor import ExecutionSpec, PolicySpec, run_execution
+script = sys.argv[1]
+for policy in (PolicySpec("random", 5), PolicySpec("pct", 1, 3, 50)):  # PCT: a walk past step 50
+    out = run_execution(ExecutionSpec(script, (), Model.FREE_THREADED, policy))
+    assert not out["failed"], out
+    print(json.dumps({"steps": out["steps"], "switches": out["switches"]}))
+"""
+
+
+@needs_accel
+def test_random_walk_choices_are_made_in_c(tmp_path):
+    """Under a random walk, C draws the choices; Python runs only for the switches."""
+    script = tmp_path / "walk.py"
+    script.write_text(_OWN_COUNTERS + _STATS)
+    env = _env(False)
+    env["STATS_OUT"] = str(tmp_path / "stats.jsonl")
+    done = subprocess.run([sys.executable, "-c", _WALK_PROBE, str(script)], check=True,
+                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    outcomes = [json.loads(line) for line in done.stdout.splitlines()]
+    runs = [json.loads(line) for line in (tmp_path / "stats.jsonl").read_text().splitlines()]
+    assert len(runs) == len(outcomes) == 2
+    for stats, outcome in zip(runs, outcomes):
+        assert outcome["switches"] > 100, outcome
+        # nearly every step with a choice was drawn in C (Python only after state changes)
+        assert stats["walk_steps"] > 0.9 * (outcome["steps"] - 50), (stats, outcome)
+        assert stats["slow"] < 100, stats
+
+
 # -- the parts, in this process ------------------------------------------------------------------
 
 @needs_accel
@@ -209,7 +257,7 @@ def test_hook_calls_dispatch_only_for_planned_offsets():
 def test_flags_mirror_the_scheduler_attributes():
     from interlace import _accel
     hook = _accel.Hook(lambda s, f: None, builder=lambda c: None)
-    names = ("alone", "pending_switch", "outside_count", "step", "points", "running")
+    names = ("alone", "pending_switch", "outside_count", "step", "points", "running", "runnable")
     assert _accel.FLAGS == names
     Mirrored = type("Mirrored", (), {name: _accel.Flag(hook, name) for name in names})
     obj = Mirrored()
@@ -224,6 +272,19 @@ def test_flags_mirror_the_scheduler_attributes():
     assert (obj.alone, obj.pending_switch, obj.outside_count, obj.step, obj.points) == \
         (True, True, 1, 5, 7)
     assert isinstance(Mirrored.__dict__["alone"], _accel.Flag)
+    # the runnable threads of a choice are published as a tuple, until alone is written
+    Thread = type("Thread", (), {})
+    threads = [Thread(), Thread()]
+    threads[0].ident, threads[1].ident = 1, None
+    assert obj.runnable is None
+    obj.runnable = threads
+    assert obj.runnable == tuple(threads)
+    obj.alone = False
+    assert obj.runnable is None
+    with pytest.raises(AttributeError):
+        obj.runnable = [object()]  # every thread needs an ident
+    with pytest.raises(TypeError):
+        obj.runnable = 3
     with pytest.raises(TypeError):
         obj.step = "many"
     with pytest.raises(ValueError):

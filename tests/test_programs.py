@@ -94,3 +94,33 @@ def test_a_thread_started_behind_interlaces_back_is_reported_not_scheduled(tmp_p
     assert data["verdict"] == "no-bug-found", data["summary"]
     assert any("a thread interlace does not manage" in w and "raw_thread.py" in w
                for w in data["warnings"]), data["warnings"]
+
+
+_LONG_COLLECTIONS = """
+import gc
+import threading
+
+junk = [[i] for i in range(1_500_000)]  # containers every full collection traverses
+
+
+def other():
+    pass
+
+
+t = threading.Thread(target=other)
+t.start()
+gc.collect()
+t.join()
+"""
+
+
+def test_a_long_garbage_collection_is_not_a_thread_blocked_outside(tmp_path):
+    """Collections stop every thread; on free-threaded builds each one walks the whole heap,
+    which took longer than the watchdog's threshold here, and looked like a blocked thread."""
+    script = tmp_path / "long_collections.py"
+    script.write_text(_LONG_COLLECTIONS)
+    out = tmp_path / "r.json"
+    result = run_cli("run", str(script), "--budget", "3", "--json", str(out))
+    data = json.loads(out.read_text())
+    assert result.returncode == 0 and data["verdict"] == "no-bug-found", result.stdout
+    assert data["warnings"] == [], data["warnings"]

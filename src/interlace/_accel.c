@@ -14,8 +14,8 @@
  *         PyEval_SetTrace in the calling thread (opcode events on user code only).
  *   Flag(hook, name)
  *       Data descriptor that stores one scheduler attribute (alone, pending_switch,
- *       outside_count, step, points) in the hook, so that C reads it as a plain field.  The
- *       pure-Python scheduler code reads and writes it as before.
+ *       outside_count, step, points, running, runnable) in the hook, so that C reads it as a
+ *       plain field.  The pure-Python scheduler code reads and writes it as before.
  *   Baton(), handoff(to, me)
  *       One binary semaphore per managed thread (a PyThread lock: a POSIX semaphore on Linux).
  *       ``handoff`` releases ``to`` and waits on ``me`` with the GIL (or, free-threaded, the
@@ -34,7 +34,10 @@
  * A due scheduling point needs Python unless the policy promised (Policy.quiet_until) that its
  * choice stays the running thread up to some step, and nothing changed since (any write to
  * ``alone`` cancels the promise): then the point is counted here exactly as schedule() would
- * (points += 1, step += 1, no choice differs from the default, no switch).
+ * (points += 1, step += 1, no choice differs from the default, no switch).  If the policy is a
+ * random walk from this step on (Policy.random_walk), the choice is drawn here instead, from
+ * the policy's own generator, among the runnable threads schedule() last published (any write
+ * to ``alone`` drops them); only a switch to another thread calls Python (walk_step).
  *
  * While the running thread is alone (the only runnable thread) and nothing is recorded, every
  * dispatch is a no-op; after QUIET_THRESHOLD such calls in a row, the monitoring hook turns
@@ -71,9 +74,9 @@
 #define F_AFTER 8    /* step.switch_after_c_call */
 
 /* which scheduler attribute a Flag mirrors */
-enum { FL_ALONE, FL_PENDING, FL_OUTSIDE, FL_STEP, FL_POINTS, FL_RUNNING, FL_COUNT };
+enum { FL_ALONE, FL_PENDING, FL_OUTSIDE, FL_STEP, FL_POINTS, FL_RUNNING, FL_RUNNABLE, FL_COUNT };
 static const char *const flag_names[FL_COUNT] = {
-    "alone", "pending_switch", "outside_count", "step", "points", "running"};
+    "alone", "pending_switch", "outside_count", "step", "points", "running", "runnable"};
 
 #define QUIET_THRESHOLD 4096
 
@@ -81,7 +84,8 @@ static const char *const flag_names[FL_COUNT] = {
 static PyObject *DISABLE = NULL;     /* sys.monitoring.DISABLE (3.12+) */
 static long EV_INSTRUCTION = 0;      /* sys.monitoring.events.INSTRUCTION */
 #endif
-static PyObject *str_switch, *str_kind, *str_after, *str_f_trace_lines, *str_f_trace_opcodes;
+static PyObject *str_switch, *str_kind, *str_after, *str_f_trace_lines, *str_f_trace_opcodes,
+    *str_ident;
 
 /* ------------------------------------------------------------------ per-code tables */
 
@@ -111,6 +115,10 @@ typedef struct {
     PyObject *builder;            /* settrace: code -> plan list or None */
     PyObject *set_local_events;   /* monitoring: sys.monitoring.set_local_events */
     PyObject *quiet_fn;           /* policy.quiet_until, or NULL */
+    PyObject *walk_random;        /* policy.random_walk()'s random(), or NULL: not a walk */
+    double walk_p;                /* ... its switch probability */
+    Py_ssize_t walk_from;         /* ... and the first step it chooses like that */
+    PyObject *switch_fn;          /* Scheduler.switch_to */
     int tool;
     int monitoring;
     int record;
@@ -129,6 +137,10 @@ typedef struct {
     PyObject *values[FL_COUNT];   /* as written, for reads from Python */
     int alone;                    /* 1: True, 0: False, -1: None or anything else */
     unsigned long running;        /* the thread whose turn it is (its ident): only it decides */
+    /* values[FL_RUNNABLE]: the runnable threads of the last choice (a tuple, or NULL once
+     * ``alone`` is written), and their idents (0: not started) */
+    unsigned long *run_ident;
+    Py_ssize_t nrun;
     int pending;
     Py_ssize_t outside;
     Py_ssize_t step, points, max_steps;
@@ -138,7 +150,7 @@ typedef struct {
     Py_ssize_t quiet_threshold;
     Py_ssize_t noff;              /* tables with events turned off */
     /* statistics */
-    long long n_fast, n_slow, n_quiet_steps, n_off, n_on;
+    long long n_fast, n_slow, n_quiet_steps, n_walk_steps, n_off, n_on;
 } Hook;
 
 static PyTypeObject HookType;
@@ -393,6 +405,132 @@ hook_wake(Hook *h)
     return rc;
 }
 
+/* ------------------------------------------------------------------ the runnable threads */
+
+#ifdef Py_GIL_DISABLED
+#define HOOK_LOCK(h) PyMutex_Lock(&(h)->mutex)
+#define HOOK_UNLOCK(h) PyMutex_Unlock(&(h)->mutex)
+#else
+#define HOOK_LOCK(h)
+#define HOOK_UNLOCK(h)
+#endif
+
+/* Replace the published runnable threads (``tuple`` NULL: none); steals ``tuple`` and
+ * ``idents``.  Free-threaded, the watchdog thread may write ``alone`` while the running thread
+ * reads them: both sides hold the hook's mutex. */
+static void
+runnable_replace(Hook *h, PyObject *tuple, unsigned long *idents, Py_ssize_t n)
+{
+    HOOK_LOCK(h);
+    PyObject *old = h->values[FL_RUNNABLE];
+    unsigned long *old_idents = h->run_ident;
+    h->values[FL_RUNNABLE] = tuple;
+    h->run_ident = idents;
+    h->nrun = n;
+    HOOK_UNLOCK(h);
+    Py_XDECREF(old);
+    PyMem_Free(old_idents);
+}
+
+static int
+runnable_publish(Hook *h, PyObject *value)
+{
+    if (value == Py_None) {
+        runnable_replace(h, NULL, NULL, 0);
+        return 0;
+    }
+    PyObject *tuple = PySequence_Tuple(value);
+    if (tuple == NULL)
+        return -1;
+    Py_ssize_t n = PyTuple_GET_SIZE(tuple);
+    unsigned long *idents = PyMem_Malloc((n ? n : 1) * sizeof(unsigned long));
+    if (idents == NULL) {
+        Py_DECREF(tuple);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *v = PyObject_GetAttr(PyTuple_GET_ITEM(tuple, i), str_ident);
+        unsigned long ident = 0;
+        if (v != NULL && v != Py_None)
+            ident = PyLong_AsUnsignedLong(v);
+        Py_XDECREF(v);
+        if (v == NULL || (ident == (unsigned long)-1 && PyErr_Occurred())) {
+            Py_DECREF(tuple);
+            PyMem_Free(idents);
+            return -1;
+        }
+        idents[i] = ident;
+    }
+    runnable_replace(h, tuple, idents, n);
+    return 0;
+}
+
+/* A scheduling point of a random walk (Policy.random_walk), chosen here exactly as
+ * RandomPolicy.choose does (same draws from the same generator):
+ *
+ *     if current in runnable and len(runnable) > 1 and random() >= p: keep current
+ *     else: runnable[int(random() * len(runnable))]
+ *
+ * Keeping the running thread is the default choice, so it changes nothing but the counters;
+ * any other choice goes to Scheduler.switch_to.  1: done, 0: Python must decide, -1: error. */
+static int
+walk_step(Hook *h)
+{
+    if (h->walk_random == NULL || h->step + 1 < h->walk_from)
+        return 0;
+    unsigned long me = PyThread_get_thread_ident();
+    Py_ssize_t n, mine = -1;
+    HOOK_LOCK(h);
+    PyObject *runnable = h->values[FL_RUNNABLE];
+    n = h->nrun;
+    if (runnable != NULL && n >= 2) {
+        for (Py_ssize_t i = 0; i < n; i++)
+            if (h->run_ident[i] == me) {
+                mine = i;
+                break;
+            }
+    }
+    if (mine >= 0)
+        Py_INCREF(runnable);
+    HOOK_UNLOCK(h);
+    if (mine < 0)
+        return 0;
+    h->pending = 0;
+    h->points++;
+    h->step++;
+    h->n_walk_steps++;
+    int rc = -1;
+    PyObject *r = PyObject_CallNoArgs(h->walk_random);
+    double x = r ? PyFloat_AsDouble(r) : -1.0;
+    Py_XDECREF(r);
+    if (r == NULL || (x == -1.0 && PyErr_Occurred()))
+        goto done;
+    if (x < h->walk_p) {
+        r = PyObject_CallNoArgs(h->walk_random);
+        x = r ? PyFloat_AsDouble(r) : -1.0;
+        Py_XDECREF(r);
+        if (r == NULL || (x == -1.0 && PyErr_Occurred()))
+            goto done;
+        Py_ssize_t pick = (Py_ssize_t)(x * (double)n);
+        if (pick < 0 || pick >= n) {
+            PyErr_SetString(PyExc_ValueError, "random() must return a float in [0, 1)");
+            goto done;
+        }
+        if (pick != mine) {
+            PyObject *args[2] = {runnable, PyTuple_GET_ITEM(runnable, pick)};
+            PyObject *res = PyObject_Vectorcall(h->switch_fn, args, 2, NULL);
+            if (res == NULL)
+                goto done;
+            Py_DECREF(res);
+        }
+    }
+    rc = 1;
+done:
+    Py_DECREF(runnable);
+    return rc;
+}
+
 /* ------------------------------------------------------------------ the decision */
 
 static PyObject *
@@ -448,14 +586,20 @@ decide(Hook *h, Table *t, Py_ssize_t idx, uint8_t f, PyObject *frame)
     int alone = LOAD(h->alone);
     if (((f & F_SWITCH) || h->pending) && alone != 1) {
         /* a scheduling point: count it here if the policy promised to keep this thread */
-        if (alone == 0 && !(f & F_AFTER) && h->step < h->quiet_until
-                && h->points < h->max_steps && !h->record) {
-            h->pending = 0;
-            h->points++;
-            h->step++;
-            h->n_quiet_steps++;
-            h->n_fast++;
-            Py_RETURN_NONE;
+        if (alone == 0 && !(f & F_AFTER) && h->points < h->max_steps && !h->record) {
+            if (h->step < h->quiet_until) {
+                h->pending = 0;
+                h->points++;
+                h->step++;
+                h->n_quiet_steps++;
+                h->n_fast++;
+                Py_RETURN_NONE;
+            }
+            int done = walk_step(h);    /* or a random walk's choice, made here */
+            if (done < 0)
+                return NULL;
+            if (done)
+                Py_RETURN_NONE;
         }
         return call_dispatch(h, t, idx, frame);
     }
@@ -640,6 +784,8 @@ Hook_traverse(Hook *h, visitproc visit, void *arg)
     Py_VISIT(h->builder);
     Py_VISIT(h->set_local_events);
     Py_VISIT(h->quiet_fn);
+    Py_VISIT(h->walk_random);
+    Py_VISIT(h->switch_fn);
     for (int i = 0; i < FL_COUNT; i++)
         Py_VISIT(h->values[i]);
     for (Py_ssize_t i = 0; i < h->nall; i++) {
@@ -656,6 +802,8 @@ Hook_clear(Hook *h)
     Py_CLEAR(h->builder);
     Py_CLEAR(h->set_local_events);
     Py_CLEAR(h->quiet_fn);
+    Py_CLEAR(h->walk_random);
+    Py_CLEAR(h->switch_fn);
     for (int i = 0; i < FL_COUNT; i++)
         Py_CLEAR(h->values[i]);
     return 0;    /* the tables only reference code objects and plans: no cycles through them */
@@ -669,6 +817,7 @@ Hook_dealloc(Hook *h)
     for (Py_ssize_t i = 0; i < h->nall; i++)
         table_free(h->all[i]);
     PyMem_Free(h->all);
+    PyMem_Free(h->run_ident);
     PyMem_Free(h->slots);
     for (int i = 0; i < h->nretired; i++)
         PyMem_Free(h->retired_slots[i]);
@@ -695,13 +844,29 @@ Hook_add(Hook *h, PyObject *const *args, Py_ssize_t nargs)
 static PyObject *
 Hook_bind(Hook *h, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"max_steps", "quiet_until", NULL};
+    static char *kwlist[] = {"max_steps", "quiet_until", "random_walk", "switch_to", NULL};
     Py_ssize_t max_steps;
-    PyObject *quiet = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "n|O", kwlist, &max_steps, &quiet))
+    PyObject *quiet = Py_None, *walk = Py_None, *switch_fn = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "n|OOO", kwlist, &max_steps, &quiet, &walk,
+                                     &switch_fn))
         return NULL;
+    PyObject *random = NULL;
+    double p = 0;
+    Py_ssize_t from = 0;
+    if (walk != Py_None) {
+        if (!PyArg_ParseTuple(walk, "Odn;random_walk: (random, p, first_step)", &random, &p, &from))
+            return NULL;
+        if (!PyCallable_Check(random) || !PyCallable_Check(switch_fn)) {
+            PyErr_SetString(PyExc_TypeError, "a random walk needs random() and switch_to()");
+            return NULL;
+        }
+    }
     h->max_steps = max_steps;
     Py_XSETREF(h->quiet_fn, quiet == Py_None ? NULL : Py_NewRef(quiet));
+    Py_XSETREF(h->walk_random, random == NULL ? NULL : Py_NewRef(random));
+    Py_XSETREF(h->switch_fn, random == NULL ? NULL : Py_NewRef(switch_fn));
+    h->walk_p = p;
+    h->walk_from = from;
     h->bound = 1;
     Py_RETURN_NONE;
 }
@@ -709,8 +874,9 @@ Hook_bind(Hook *h, PyObject *args, PyObject *kwds)
 static PyObject *
 Hook_stats(Hook *h, PyObject *unused)
 {
-    return Py_BuildValue("{sLsLsLsLsLsnsn}", "fast", h->n_fast, "slow", h->n_slow,
-                         "quiet_steps", h->n_quiet_steps, "events_off", h->n_off,
+    return Py_BuildValue("{sLsLsLsLsLsLsnsn}", "fast", h->n_fast, "slow", h->n_slow,
+                         "quiet_steps", h->n_quiet_steps, "walk_steps", h->n_walk_steps,
+                         "events_off", h->n_off,
                          "events_on", h->n_on, "tables", h->nall, "off_now", h->noff);
 }
 
@@ -734,7 +900,8 @@ static PyMethodDef Hook_methods[] = {
     {"add", (PyCFunction)(void (*)(void))Hook_add, METH_FASTCALL,
      "add(code, plan): the plan of a code object (a list of Step or None)"},
     {"bind", (PyCFunction)(void (*)(void))Hook_bind, METH_VARARGS | METH_KEYWORDS,
-     "bind(max_steps, quiet_until=None): the flags are mirrored from here on"},
+     "bind(max_steps, quiet_until=None, random_walk=None, switch_to=None): the flags are "
+     "mirrored from here on"},
     {"stats", (PyCFunction)Hook_stats, METH_NOARGS, "counters (for tests and benchmarks)"},
     {NULL}
 };
@@ -830,6 +997,12 @@ Flag_get(Flag *f, PyObject *obj, PyObject *type)
         return PyLong_FromSsize_t(h->points);
     case FL_PENDING:
         return PyBool_FromLong(h->pending);
+    case FL_RUNNABLE: {
+        HOOK_LOCK(h);
+        PyObject *v = Py_XNewRef(h->values[FL_RUNNABLE]);
+        HOOK_UNLOCK(h);
+        return v != NULL ? v : Py_NewRef(Py_None);
+    }
     default: {
         PyObject *v = h->values[f->which];
         if (v == NULL) {
@@ -857,6 +1030,7 @@ Flag_set(Flag *f, PyObject *obj, PyObject *value)
     case FL_ALONE:
         STORE(h->alone, value == Py_True ? 1 : value == Py_False ? 0 : -1);
         h->quiet_until = -1;                       /* the runnable set or the turn changed */
+        runnable_replace(h, NULL, NULL, 0);
         Py_XSETREF(h->values[FL_ALONE], Py_NewRef(value));
         if (value != Py_True)
             return hook_wake(h);
@@ -881,6 +1055,8 @@ Flag_set(Flag *f, PyObject *obj, PyObject *value)
             return hook_wake(h);
         return 0;
     }
+    case FL_RUNNABLE:
+        return runnable_publish(h, value);
     case FL_RUNNING: {
         unsigned long ident = value == Py_None ? 0UL : PyLong_AsUnsignedLong(value);
         if (ident == (unsigned long)-1 && PyErr_Occurred())
@@ -1095,6 +1271,7 @@ module_exec(PyObject *m)
     INTERN(str_after, "switch_after_c_call");
     INTERN(str_f_trace_lines, "f_trace_lines");
     INTERN(str_f_trace_opcodes, "f_trace_opcodes");
+    INTERN(str_ident, "ident");
 #undef INTERN
 #if IL_MONITORING
     PyObject *mon = PySys_GetObject("monitoring");    /* borrowed */
@@ -1125,10 +1302,17 @@ module_exec(PyObject *m)
             || PyModule_AddIntConstant(m, "MONITORING", IL_MONITORING) < 0
             || PyModule_AddIntConstant(m, "QUIET_THRESHOLD", QUIET_THRESHOLD) < 0)
         return -1;
-    PyObject *names = Py_BuildValue("(ssssss)", flag_names[0], flag_names[1], flag_names[2],
-                                    flag_names[3], flag_names[4], flag_names[5]);
+    PyObject *names = PyTuple_New(FL_COUNT);
     if (names == NULL)
         return -1;
+    for (int i = 0; i < FL_COUNT; i++) {
+        PyObject *name = PyUnicode_FromString(flag_names[i]);
+        if (name == NULL) {
+            Py_DECREF(names);
+            return -1;
+        }
+        PyTuple_SET_ITEM(names, i, name);
+    }
     int rc = PyModule_AddObjectRef(m, "FLAGS", names);
     Py_DECREF(names);
     return rc;

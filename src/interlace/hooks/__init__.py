@@ -88,4 +88,5 @@ def bind_scheduler(hook, dispatch: Callable) -> None:
     quiet = getattr(sched.policy, "quiet_until", None)
     if getattr(type(sched.policy), "quiet_until", None) is Policy.quiet_until:
         quiet = None  # never quiet: do not ask at every choice
-    hook.bind(sched.max_steps, quiet)
+    walk = sched.policy.random_walk()
+    hook.bind(sched.max_steps, quiet, walk, sched.switch_to if walk is not None else None)

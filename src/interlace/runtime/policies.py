@@ -9,7 +9,7 @@ can"), so any policy's execution can be replayed and shrunk from the same small 
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Optional, Sequence
 
 from .events import Footprint, Sleeper, plain_location
 
@@ -55,6 +55,15 @@ class Policy:
         """
         return step
 
+    def random_walk(self) -> Optional[tuple[Callable[[], float], float, int]]:
+        """``(random, p, first_step)``: from ``first_step`` on, :meth:`choose` is exactly
+        :meth:`RandomPolicy.choose` with that ``random`` and switch probability ``p``.
+
+        Lets the C accelerator draw those choices itself (only a switch calls back into
+        Python); ``None``: this policy never is a random walk.
+        """
+        return None
+
 
 class ReplayPolicy(Policy):
     """Follow recorded deviations; default choice elsewhere (including invalid entries)."""
@@ -82,11 +91,15 @@ class RandomPolicy(Policy):
         self._p = switch_probability
 
     def choose(self, step, runnable, current):
+        # mirrored in C (_accel.c, random_walk_step): change both or neither
         random = self._rng.random
         if current is not None and current in runnable and len(runnable) > 1:
             if random() >= self._p:
                 return current
         return runnable[int(random() * len(runnable))]  # randrange costs 5x as much
+
+    def random_walk(self):
+        return (self._rng.random, self._p, 1)
 
 
 class PCTPolicy(Policy):
@@ -111,6 +124,9 @@ class PCTPolicy(Policy):
 
     def thread_created(self, thread):
         self._priority[thread.tid] = self._depth + self._rng.random()
+
+    def random_walk(self):
+        return self._tail.random_walk()[:2] + (self._bound + 1,)
 
     def quiet_until(self, step):
         # the running thread is the highest-priority runnable one until the next change point

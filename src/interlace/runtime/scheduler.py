@@ -12,7 +12,7 @@ import _thread
 import sys
 import threading
 import traceback
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Sequence
 
 from ..bytecode.plan import Step
 from ..hooks.scope import PACKAGE_DIR as _PACKAGE_DIR
@@ -40,7 +40,12 @@ class Scheduler:
     #: added to ``schedule``/``_choose`` must keep ``quiet_until`` returning ``step`` for it.
     #: Every change of the runnable threads or of the running thread must write ``alone``, and
     #: a change to when :meth:`dispatch` does something must be made in ``_accel.c`` (decide) too.
-    ACCEL_FLAGS = ("alone", "pending_switch", "outside_count", "step", "points", "running")
+    #: ``runnable`` is published for C only (Python never reads it back): the threads of the
+    #: last choice, valid until ``alone`` is written; with them and a policy that is a random
+    #: walk (``Policy.random_walk``), C makes those choices itself and calls :meth:`switch_to`
+    #: only when the choice is another thread.
+    ACCEL_FLAGS = ("alone", "pending_switch", "outside_count", "step", "points", "running",
+                   "runnable")
 
     def __init__(self, policy: Policy, *, record: bool, max_steps: int,
                  finish: Callable[[dict], None], record_values: bool = True) -> None:
@@ -95,6 +100,9 @@ class Scheduler:
         #: hook call from any other thread (one interlace does not manage, or a managed one
         #: still on its way to park) decides nothing.
         self.running: Optional[int] = None
+        #: The runnable threads at the last scheduling point with a choice, for the C
+        #: accelerator (see ``ACCEL_FLAGS``).
+        self.runnable: Optional[list[ManagedThread]] = None
         self._strays: set[int] = set()
         main = self._new_thread("MainThread", daemon=False, thread=None)
         main.baton.release()  # the main thread starts out running
@@ -229,10 +237,20 @@ class Scheduler:
             self.alone = True
             return
         self.alone = False
+        self.runnable = runnable
         self.step += 1
         choice = self._choose(runnable, current)
         if choice is not current:
             self._transfer(current, choice, park=True)
+
+    def switch_to(self, runnable: tuple[ManagedThread, ...], choice: ManagedThread) -> None:
+        """C made the choice of a scheduling point (already counted): run ``choice`` next.
+
+        Called by the accelerator only, when the policy's random walk chose another thread
+        than the running one among ``runnable`` (as published in ``self.runnable``)."""
+        current = self.current
+        self._chosen(runnable, current, choice)
+        self._transfer(current, choice, park=True)
 
     def block(self, resource: Any, deadline: Optional[float] = None) -> bool:
         """Park the running thread until ``resource`` wakes it; True if the deadline fired."""
@@ -291,6 +309,12 @@ class Scheduler:
 
     def _choose(self, runnable: list[ManagedThread], current: Optional[ManagedThread]) -> ManagedThread:
         choice = self.policy.choose(self.step, runnable, current)
+        self._chosen(runnable, current, choice)
+        return choice
+
+    def _chosen(self, runnable: Sequence[ManagedThread], current: Optional[ManagedThread],
+                choice: ManagedThread) -> None:
+        """Record the choice of step ``self.step``: for systematic search, and as a deviation."""
         if self.choices is not None:
             running = current.tid if current is not None and current.state is State.RUNNABLE else None
             self.choices.append((tuple(t.tid for t in runnable), choice.tid, running, len(self.objects)))
@@ -298,7 +322,6 @@ class Scheduler:
             self.deviations.append((self.step, choice.tid))
             if current is not None and current.state is State.RUNNABLE:
                 self.preemptions += 1
-        return choice
 
     def _switch_away(self, me: ManagedThread, park: bool) -> None:
         """``me`` cannot continue (blocked or finished): pick another thread or report."""

@@ -3,14 +3,16 @@
 A thread blocked in native code (``socket.recv``, ``subprocess.wait``, a lock that existed
 before interlace took over) never reaches another scheduling point, and would freeze every
 other thread.  The watchdog samples the running thread; if neither the scheduler's step nor
-the thread's current instruction changed for ``threshold`` seconds, the thread is marked
-OUTSIDE, another thread gets the turn, and the thread rejoins the schedule on its next hook
-call.  Everything it did meanwhile is outside control, which the result says.
+the thread's current instruction changed for ``threshold`` seconds (and no garbage collection
+ran meanwhile), the thread is marked OUTSIDE, another thread gets the turn, and the thread
+rejoins the schedule on its next hook call.  Everything it did meanwhile is outside control,
+which the result says.
 """
 
 from __future__ import annotations
 
 import _thread
+import gc
 import sys
 import time
 from typing import TYPE_CHECKING
@@ -25,7 +27,20 @@ _sleep = time.sleep
 _monotonic = time.monotonic
 
 
+#: Garbage-collection phases (starts and stops) seen in this process.  A collection stops
+#: every thread; a long one (a forked execution inherits its parent's whole heap, and a
+#: free-threaded build collects all of it every time) must not look like a blocked thread.
+_gc_phases = 0
+
+
+def _count_gc_phase(phase: str, info: dict) -> None:
+    global _gc_phases
+    _gc_phases += 1
+
+
 def start(sched: "Scheduler", threshold: float = 0.25, period: float = 0.05) -> None:
+    if _count_gc_phase not in gc.callbacks:
+        gc.callbacks.append(_count_gc_phase)
     _thread.start_new_thread(_watch, (sched, threshold, period))
 
 
@@ -38,7 +53,7 @@ def _watch(sched: "Scheduler", threshold: float, period: float) -> None:
         if current is None or current.ident is None:
             last_key = None
             continue
-        key = _position(sched, current)
+        key = (*_position(sched, current), _gc_phases)
         if key != last_key:
             last_key, since = key, _monotonic()
             continue
