@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+import sysconfig
 import threading
 
 import pytest
@@ -64,6 +65,13 @@ def _outcomes(model: str, programs: list, pure: bool) -> dict:
     data = json.loads(done.stdout)
     assert data["accelerated"] is not pure
     return _normalize(data["programs"])
+
+
+@needs_accel
+@pytest.mark.skipif(not sysconfig.get_config_var("Py_GIL_DISABLED"), reason="a build with the GIL")
+def test_importing_the_accelerator_keeps_the_gil_disabled():
+    code = "import sys, interlace._accel; print(sys._is_gil_enabled())"
+    assert _python(code, pure=False).strip() == "False"
 
 
 def test_pure_python_is_forced_by_the_environment():

@@ -62,9 +62,12 @@
 #ifdef Py_GIL_DISABLED
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#define EXCHANGE(x, v) __atomic_exchange_n(&(x), (v), __ATOMIC_ACQ_REL)
 #else
 #define LOAD(x) (x)
 #define STORE(x, v) ((x) = (v))
+static inline int exchange_int(int *x, int v) { int old = *x; *x = v; return old; }
+#define EXCHANGE(x, v) exchange_int(&(x), (v))
 #endif
 
 /* per-offset flags */
@@ -929,6 +932,28 @@ static PyTypeObject HookType = {
 
 /* ------------------------------------------------------------------ Flag descriptor */
 
+/* values[] as written, for reads from Python: free-threaded, the watchdog thread writes some
+ * while the running thread reads them, so both sides swap or copy under the hook's mutex. */
+static void
+value_store(Hook *h, int which, PyObject *value)
+{
+    Py_INCREF(value);
+    HOOK_LOCK(h);
+    PyObject *old = h->values[which];
+    h->values[which] = value;
+    HOOK_UNLOCK(h);
+    Py_XDECREF(old);
+}
+
+static PyObject *
+value_load(Hook *h, int which)
+{
+    HOOK_LOCK(h);
+    PyObject *v = Py_XNewRef(h->values[which]);
+    HOOK_UNLOCK(h);
+    return v;
+}
+
 typedef struct {
     PyObject_HEAD
     Hook *hook;
@@ -998,18 +1023,14 @@ Flag_get(Flag *f, PyObject *obj, PyObject *type)
     case FL_PENDING:
         return PyBool_FromLong(h->pending);
     case FL_RUNNABLE: {
-        HOOK_LOCK(h);
-        PyObject *v = Py_XNewRef(h->values[FL_RUNNABLE]);
-        HOOK_UNLOCK(h);
+        PyObject *v = value_load(h, FL_RUNNABLE);
         return v != NULL ? v : Py_NewRef(Py_None);
     }
     default: {
-        PyObject *v = h->values[f->which];
-        if (v == NULL) {
+        PyObject *v = value_load(h, f->which);
+        if (v == NULL)
             PyErr_Format(PyExc_AttributeError, "%s is not set", flag_names[f->which]);
-            return NULL;
-        }
-        return Py_NewRef(v);
+        return v;
     }
     }
 }
@@ -1031,7 +1052,7 @@ Flag_set(Flag *f, PyObject *obj, PyObject *value)
         STORE(h->alone, value == Py_True ? 1 : value == Py_False ? 0 : -1);
         h->quiet_until = -1;                       /* the runnable set or the turn changed */
         runnable_replace(h, NULL, NULL, 0);
-        Py_XSETREF(h->values[FL_ALONE], Py_NewRef(value));
+        value_store(h, FL_ALONE, value);
         if (value != Py_True)
             return hook_wake(h);
         return 0;
@@ -1041,7 +1062,7 @@ Flag_set(Flag *f, PyObject *obj, PyObject *value)
             return -1;
         STORE(h->outside, n);
         h->quiet_until = -1;
-        Py_XSETREF(h->values[FL_OUTSIDE], Py_NewRef(value));
+        value_store(h, FL_OUTSIDE, value);
         if (n != 0)
             return hook_wake(h);
         return 0;
@@ -1062,7 +1083,7 @@ Flag_set(Flag *f, PyObject *obj, PyObject *value)
         if (ident == (unsigned long)-1 && PyErr_Occurred())
             return -1;
         STORE(h->running, ident);
-        Py_XSETREF(h->values[FL_RUNNING], Py_NewRef(value));
+        value_store(h, FL_RUNNING, value);
         return 0;
     }
     default: {
@@ -1134,20 +1155,19 @@ static void
 Baton_dealloc(Baton *b)
 {
     if (b->lock != NULL) {
-        if (b->locked)
+        if (LOAD(b->locked))
             PyThread_release_lock(b->lock);
         PyThread_free_lock(b->lock);
     }
     Py_TYPE(b)->tp_free((PyObject *)b);
 }
 
-/* Wait for ``b`` with the GIL dropped; optionally release ``to`` first (same GIL-free section). */
+/* Wait for ``b`` with the GIL dropped; optionally release ``to`` first (same GIL-free section;
+ * the caller has marked it unlocked). */
 static int
 baton_wait(Baton *b, Baton *to)
 {
     PyLockStatus r;
-    if (to != NULL)
-        to->locked = 0;
     Py_BEGIN_ALLOW_THREADS
     if (to != NULL)
         PyThread_release_lock(to->lock);
@@ -1164,7 +1184,7 @@ baton_wait(Baton *b, Baton *to)
         PyErr_SetString(PyExc_RuntimeError, "cannot acquire a baton");
         return -1;
     }
-    b->locked = 1;
+    STORE(b->locked, 1);
     return 0;
 }
 
@@ -1172,7 +1192,7 @@ static PyObject *
 Baton_acquire(Baton *b, PyObject *unused)
 {
     if (PyThread_acquire_lock(b->lock, 0)) {
-        b->locked = 1;
+        STORE(b->locked, 1);
         Py_RETURN_TRUE;
     }
     if (baton_wait(b, NULL) < 0)
@@ -1183,11 +1203,10 @@ Baton_acquire(Baton *b, PyObject *unused)
 static PyObject *
 Baton_release(Baton *b, PyObject *unused)
 {
-    if (!b->locked) {
+    if (!EXCHANGE(b->locked, 0)) {     /* one release per acquire, even when two threads race */
         PyErr_SetString(PyExc_RuntimeError, "release unlocked lock");
         return NULL;
     }
-    b->locked = 0;
     PyThread_release_lock(b->lock);
     Py_RETURN_NONE;
 }
@@ -1195,7 +1214,7 @@ Baton_release(Baton *b, PyObject *unused)
 static PyObject *
 Baton_locked(Baton *b, PyObject *unused)
 {
-    return PyBool_FromLong(b->locked);
+    return PyBool_FromLong(LOAD(b->locked));
 }
 
 static PyMethodDef Baton_methods[] = {
@@ -1226,7 +1245,7 @@ handoff(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     Baton *to = (Baton *)args[0], *me = (Baton *)args[1];
-    if (!to->locked) {
+    if (!EXCHANGE(to->locked, 0)) {
         PyErr_SetString(PyExc_RuntimeError, "release unlocked lock");
         return NULL;
     }
@@ -1265,7 +1284,9 @@ static PyMethodDef module_methods[] = {
 static int
 module_exec(PyObject *m)
 {
-#define INTERN(var, text) if ((var = PyUnicode_InternFromString(text)) == NULL) return -1
+    /* The statics are process-wide and immortal-ish: made once, even when the module is
+     * executed again (imported anew after removal from sys.modules). */
+#define INTERN(var, text) if (var == NULL && (var = PyUnicode_InternFromString(text)) == NULL) return -1
     INTERN(str_switch, "switch");
     INTERN(str_kind, "kind");
     INTERN(str_after, "switch_after_c_call");
@@ -1279,8 +1300,7 @@ module_exec(PyObject *m)
         PyErr_SetString(PyExc_ImportError, "sys.monitoring is missing");
         return -1;
     }
-    DISABLE = PyObject_GetAttrString(mon, "DISABLE");
-    if (DISABLE == NULL)
+    if (DISABLE == NULL && (DISABLE = PyObject_GetAttrString(mon, "DISABLE")) == NULL)
         return -1;
     PyObject *events = PyObject_GetAttrString(mon, "events");
     if (events == NULL)
