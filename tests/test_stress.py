@@ -184,9 +184,11 @@ def test_start_gate_is_installed():
     # deterministic: bodies start only after the gate's quiet period
     r = stress.run_stress(str(PROGRAMS / "gate_delay.py"), [], runs=3, timeout=10).results[0]
     assert r.passes == 3, r.example_failure
-    # and the script itself fails without the bootstrap (so the check is real)
-    direct = subprocess.run([sys.executable, str(PROGRAMS / "gate_delay.py")], capture_output=True)
-    assert direct.returncode != 0
+    # and the script itself fails without the bootstrap (so the check is real); a thread can
+    # take a millisecond to start on a loaded machine, so one failure in five runs will do
+    direct = [subprocess.run([sys.executable, str(PROGRAMS / "gate_delay.py")],
+                             capture_output=True).returncode for _ in range(5)]
+    assert any(rc != 0 for rc in direct), direct
 
 
 def test_start_gate_releases_back_to_back_threads_together():
