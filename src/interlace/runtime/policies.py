@@ -91,7 +91,7 @@ class RandomPolicy(Policy):
         self._p = switch_probability
 
     def choose(self, step, runnable, current):
-        # mirrored in C (_accel.c, random_walk_step): change both or neither
+        # mirrored in C (_accel.c, walk_step): change both or neither
         random = self._rng.random
         if current is not None and current in runnable and len(runnable) > 1:
             if random() >= self._p:
