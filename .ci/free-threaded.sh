@@ -25,7 +25,7 @@ if [ -z "$src" ]; then
     echo "apt-get source python3.13 gave no source tree" >&2
     exit 1
 fi
-(cd "$src" && ./configure -q --disable-gil --prefix="$prefix" >&2 && make -s -j2 >&2 \
+(cd "$src" && ./configure -q --disable-gil --without-ensurepip --prefix="$prefix" >&2 && make -s -j2 >&2 \
     && make -s install >&2) 2>&1 | grep -vE "^(ar|gcc|Compiling|Listing)" >&2 || true
 if [ ! -x "$python" ]; then
     echo "the free-threaded build did not produce $python" >&2
