@@ -469,6 +469,18 @@ runnable_publish(Hook *h, PyObject *value)
     return 0;
 }
 
+/* One draw of the walk's random(): 0, or -1 with an exception set. */
+static int
+walk_draw(Hook *h, double *x)
+{
+    PyObject *r = PyObject_CallNoArgs(h->walk_random);
+    if (r == NULL)
+        return -1;
+    *x = PyFloat_AsDouble(r);
+    Py_DECREF(r);
+    return (*x == -1.0 && PyErr_Occurred()) ? -1 : 0;
+}
+
 /* A scheduling point of a random walk (Policy.random_walk), chosen here exactly as
  * RandomPolicy.choose does (same draws from the same generator):
  *
@@ -504,16 +516,11 @@ walk_step(Hook *h)
     h->step++;
     h->n_walk_steps++;
     int rc = -1;
-    PyObject *r = PyObject_CallNoArgs(h->walk_random);
-    double x = r ? PyFloat_AsDouble(r) : -1.0;
-    Py_XDECREF(r);
-    if (r == NULL || (x == -1.0 && PyErr_Occurred()))
+    double x;
+    if (walk_draw(h, &x) < 0)
         goto done;
     if (x < h->walk_p) {
-        r = PyObject_CallNoArgs(h->walk_random);
-        x = r ? PyFloat_AsDouble(r) : -1.0;
-        Py_XDECREF(r);
-        if (r == NULL || (x == -1.0 && PyErr_Occurred()))
+        if (walk_draw(h, &x) < 0)
             goto done;
         Py_ssize_t pick = (Py_ssize_t)(x * (double)n);
         if (pick < 0 || pick >= n) {
