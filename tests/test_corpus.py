@@ -1,4 +1,4 @@
-"""Every program of ../shared/corpus gets the verdict on its first line, with default settings."""
+"""Every program of tests/corpus (ports of SCTBench's bugs) gets the verdict on its first line, with default settings."""
 
 import json
 import re
@@ -17,7 +17,7 @@ def _expected(path):
 
 
 def test_corpus_is_present():
-    assert PROGRAMS, f"the shared corpus is missing: expected it at {CORPUS}"
+    assert PROGRAMS, f"the corpus is missing: expected it at {CORPUS}"
 
 
 @pytest.mark.parametrize("path", PROGRAMS, ids=[p.stem for p in PROGRAMS])
