@@ -48,7 +48,7 @@ from .scenarios import Scenario, plan, smaller, systematic_count
 #: Default executions per scenario for the sampling strategies (a scenario is small: a few
 #: calls, a few dozen scheduling points).  DPOR stops when a scenario's interleavings run out.
 DEFAULT_SCENARIO_BUDGET = 100
-DEFAULT_SCENARIOS = 20
+DEFAULT_SCENARIOS = 30
 DEFAULT_STRATEGY = "dpor"
 #: Failure kind of a non-linearizable history: the check is the execution's invariant.
 KIND = "invariant"
