@@ -361,7 +361,9 @@ def test_an_unlocked_ordereddict_lru_is_not_linearizable():
                               lambda c: c.get("a")])
     assert not result.ok and result.verdict == "not-linearizable", result.report
     assert any(row.operation == 'c.get("a")' for row in result.history)
-    assert result.scenario.size <= 3
+    # 3 calls on 3.11+ (put "b" evicts "a" between get's check and its read); 4 on 3.10,
+    # whose hooks do not see the OrderedDict method calls as accesses for DPOR to reorder
+    assert result.scenario.size <= 4
 
 
 @pytest.mark.slow
