@@ -206,7 +206,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Optional[bool]:
     return True
 
 
-_EXPLORES_ITSELF = "explores itself (interlace.explore or @interlace.check)"
+_EXPLORES_ITSELF = "explores itself (interlace.explore, @interlace.check or check_linearizable)"
 _NOT_A_FUNCTION = "not a plain test function (unittest.TestCase method, doctest or another plugin's item)"
 
 
