@@ -215,24 +215,31 @@ def test_history_table():
 
 def test_scenarios_small_first_and_symmetric_ones_once():
     all_of_them = list(systematic(2, 2, 2))
-    assert all_of_them[:3] == [((0,), (0,)), ((0,), (1,)), ((1,), (1,))]
+    assert all_of_them[:3] == [((), ((0,), (0,))), ((), ((0,), (1,))), ((), ((1,), (1,)))]
     assert len(all_of_them) == len(set(all_of_them)) == systematic_count(2, 2, 2) == 3 + 10
-    assert all(list(s) == sorted(s) for s in all_of_them)  # canonical: threads sorted
+    assert all(list(ops) == sorted(ops) for _, ops in all_of_them)  # canonical: threads sorted
+    with_init = list(systematic(2, 2, 2, init_ops=1))
+    assert len(with_init) == systematic_count(2, 2, 2, 1) == 3 + 2 * 3 + 10 + 2 * 10
+    sizes = [len(init) + sum(map(len, ops)) for init, ops in with_init]
+    assert sizes == sorted(sizes)  # fewest calls first: one init call comes before 2 x 2
+    assert with_init[3] == ((0,), ((0,), (0,)))
 
 
 def test_plan_is_systematic_when_it_fits_then_random_from_the_seed():
     assert plan(2, 2, 2, 50, seed=0) == list(systematic(2, 2, 2))
-    first = plan(3, 2, 3, 20, seed=1)
+    first = plan(3, 2, 3, 20, seed=1, init_ops=2)
     assert len(first) == len(set(first)) == 20
-    assert first[:10] == list(systematic(3, 2, 3))[:10]
-    assert all(len(thread) == 3 for s in first[10:] for thread in s)
-    assert plan(3, 2, 3, 20, seed=1) == first
-    assert plan(3, 2, 3, 20, seed=2) != first
+    assert first[:10] == list(systematic(3, 2, 3, 2))[:10]
+    assert all(len(thread) == 3 and len(init) <= 2 for init, ops in first[10:] for thread in ops)
+    assert plan(3, 2, 3, 20, seed=1, init_ops=2) == first
+    assert plan(3, 2, 3, 20, seed=2, init_ops=2) != first
 
 
-def test_smaller_scenarios_drop_a_thread_or_an_operation():
-    assert list(smaller(((0, 1), (2,)))) == [((2,),), ((0, 1),), ((1,), (2,)), ((0,), (2,))]
-    assert list(smaller(((0,),))) == []
+def test_smaller_scenarios_drop_an_init_call_a_thread_or_an_operation():
+    assert list(smaller(((1,), ((0, 1), (2,))))) == [
+        ((), ((0, 1), (2,))), ((1,), ((2,),)), ((1,), ((0, 1),)), ((1,), ((1,), (2,))),
+        ((1,), ((0,), (2,)))]
+    assert list(smaller(((), ((0,),)))) == []
 
 
 # -- operation names ---------------------------------------------------------------------------
@@ -314,13 +321,17 @@ def test_an_unlocked_counter_is_not_linearizable_and_the_report_has_everything()
 
 @pytest.mark.slow
 def test_a_locked_counter_is_linearizable_and_the_report_says_how_much_was_checked():
-    result = interlace.check_linearizable(LockedCounter, COUNTER_OPS)
+    result = interlace.check_linearizable(LockedCounter, COUNTER_OPS, init_ops=0)
     assert result.ok and result.verdict == "no-violation-found"
     assert result.scenario is None and result.history is None and result.trace == ""
     assert result.scenarios == systematic_count(2, 2, 2) == 13 and result.exhaustive
     assert result.executions >= result.scenarios
     assert "No linearizability violation found in 13 scenarios" in result.report
     assert "every scenario of 2 threads x 1 to 2 operations" in result.report
+    # DPOR per scenario, then random walks for what DPOR cannot see
+    assert "every interleaving of each explored (preemption bound 2), then 10 random walks each" \
+        in result.report
+    assert result.executions >= 13 * 10
     assert "not a proof" in result.report
     result.assert_ok()
 
@@ -349,12 +360,18 @@ def test_deque_append_popleft_is_linearizable_under_pct():
 @pytest.mark.slow
 def test_a_stack_that_locks_push_but_not_pop_is_not_linearizable():
     result = interlace.check_linearizable(
-        HalfLockedStack, [lambda s: s.push(1), lambda s: s.push(2), lambda s: s.pop()],
-        scenarios=60)
+        HalfLockedStack, [lambda s: s.push(1), lambda s: s.push(2), lambda s: s.pop()])
     assert not result.ok and result.verdict == "not-linearizable", result.report
-    pops = [row for row in result.history if row.operation == "s.pop()"]
-    assert len(pops) == 2  # two pops raced: the smallest scenario that shows it
-    assert result.scenario.size == 4
+    # the smallest scenario that shows it: one push as the init part, then two racing pops
+    assert result.scenario.size == 3 and result.scenario.threads == (("s.pop()",), ("s.pop()",))
+    assert [(row.thread, row.result) for row in result.history][0] == ("init", "None")
+    assert "init: s.push(" in result.report and "after 1 init call" in result.report
+    pops = [row.result for row in result.history if row.operation == "s.pop()"]
+    assert "1" in pops and sorted(pops) != ["1", "None"]  # both went for the same item
+    replayed = interlace.check_linearizable(
+        HalfLockedStack, [lambda s: s.push(1), lambda s: s.push(2), lambda s: s.pop()],
+        scenario=eval(result.scenario.argument()), replay=result.schedule)
+    assert not replayed.ok and replayed.history == result.history
 
 
 @pytest.mark.slow

@@ -49,7 +49,12 @@ from .scenarios import Scenario, plan, smaller, systematic_count
 #: calls, a few dozen scheduling points).  DPOR stops when a scenario's interleavings run out.
 DEFAULT_SCENARIO_BUDGET = 100
 DEFAULT_SCENARIOS = 30
+#: Up to this many calls, one after another, before the threads start (Lincheck's "init part").
+DEFAULT_INIT_OPS = 1
 DEFAULT_STRATEGY = "dpor"
+#: Random-walk executions per scenario after a DPOR search that found nothing (see
+#: ``_Checker.search``).
+RANDOM_AFTER_DPOR = 10
 #: Failure kind of a non-linearizable history: the check is the execution's invariant.
 KIND = "invariant"
 SUMMARY = "not linearizable"
@@ -110,6 +115,7 @@ class LinearizabilityResult:
 
 def check_linearizable(factory: Callable[[], Any], operations: OperationsLike, *,
                        threads: int = 2, ops_per_thread: int = 2,
+                       init_ops: int = DEFAULT_INIT_OPS,
                        scenarios: int = DEFAULT_SCENARIOS, seed: int = 0,
                        budget: Optional[int] = None, strategy: str = DEFAULT_STRATEGY,
                        model: ModelLike = Model.FREE_THREADED,
@@ -122,9 +128,10 @@ def check_linearizable(factory: Callable[[], Any], operations: OperationsLike, *
 
     Each scenario gives each of ``threads`` threads a few of the ``operations`` (callables
     taking the object and returning a value; a dict name -> callable names them in reports)
-    to call on one fresh object.  Small scenarios are tried first, systematically, then
-    random ones of ``ops_per_thread`` operations per thread from ``seed``; ``scenarios`` is
-    how many in all.  Each scenario's interleavings are searched as by
+    to call on one fresh object, after up to ``init_ops`` calls made one after another before
+    the threads start.  Small scenarios are tried first, systematically, then random ones
+    of ``ops_per_thread`` operations per thread from ``seed``; ``scenarios`` is how many in
+    all.  Each scenario's interleavings are searched as by
     :func:`interlace.explore` (``strategy``, ``budget`` -- executions *per scenario*,
     default 100, or DPOR's until its interleavings run out -- ``model``, ``jobs``,
     ``include``, ``preemptions``), and every execution's history is checked: some order of
@@ -144,6 +151,7 @@ def check_linearizable(factory: Callable[[], Any], operations: OperationsLike, *
     ops = parse_operations(operations)
     api._check_int(threads, "threads", minimum=2)
     api._check_int(ops_per_thread, "ops_per_thread", minimum=1)
+    api._check_int(init_ops, "init_ops", minimum=0)
     api._check_int(scenarios, "scenarios", minimum=1)
     if budget is None and strategy != "dpor":
         budget = DEFAULT_SCENARIO_BUDGET
@@ -160,10 +168,12 @@ def check_linearizable(factory: Callable[[], Any], operations: OperationsLike, *
     if replay is not None:
         return checker.replay(chosen, replay)
     if chosen is not None:
-        return checker.run([chosen.ops], shrink=False, shape=None)
-    planned = plan(len(ops.functions), threads, ops_per_thread, scenarios, seed)
-    everything = systematic_count(len(ops.functions), threads, ops_per_thread) <= scenarios
-    return checker.run(planned, shrink=True, shape=(threads, ops_per_thread, everything))
+        return checker.run([chosen.key], shrink=False, shape=None)
+    planned = plan(len(ops.functions), threads, ops_per_thread, scenarios, seed, init_ops)
+    everything = systematic_count(len(ops.functions), threads, ops_per_thread,
+                                  init_ops) <= scenarios
+    return checker.run(planned, shrink=True,
+                       shape=(threads, ops_per_thread, init_ops, everything))
 
 
 # -- the parent: scenarios, searches, minimizing -------------------------------------------------
@@ -182,7 +192,7 @@ class _Checker:
 
     def target(self, scenario: Scenario, capture: Optional[str] = None) -> Target:
         hash_ = code_hash([self.factory, *self.ops.functions],
-                          extra=("linearizable", repr(scenario.ops)))
+                          extra=("linearizable", repr(scenario.key)))
         call = f"interlace.check_linearizable({self.factory_name}, operations, " \
                f"scenario={scenario.argument()}"
         return Target(run=_program(self.factory, self.ops, scenario, capture), code_hash=hash_,
@@ -190,10 +200,37 @@ class _Checker:
                             f"{scenario.argument()}",
                       replay_hint=lambda token: f"{call}, replay={token!r})")
 
-    def search(self, scenario: Scenario, deadline: float) -> ExploreResult:
-        left = max(1.0, deadline - time.monotonic())
-        config = SearchConfig(target=self.target(scenario), **dict(self.options, timeout=left))
-        return api.run_search(config)
+    def search(self, scenario: Scenario, deadline: float) -> "_Searched":
+        """Search one scenario; after a DPOR search that found nothing, a few random walks.
+
+        DPOR reorders only the accesses interlace records; an access it does not see (the
+        truth value of a list read by ``if self.items:``, say) can hide a race from it, never
+        from a random walk.  The walks are cheap next to a missed bug.
+        """
+        searched = _Searched(None, 0, False, False, [])
+        for options in self.portfolio():
+            left = deadline - time.monotonic()
+            if searched.result is not None and left <= 0:
+                searched.timed_out = True
+                break
+            config = SearchConfig(target=self.target(scenario),
+                                  **dict(options, timeout=max(1.0, left)))
+            result = api.run_search(config)
+            searched.result = result
+            searched.executions += result.executions
+            _add(searched.warnings, result.warnings)
+            if options["strategy"] == "dpor":
+                searched.exhaustive = result.verdict == "verified"
+            searched.timed_out = result.raw.stopped_by == "timeout"
+            if not result.ok or searched.timed_out:
+                break
+        return searched
+
+    def portfolio(self) -> list[dict]:
+        if self.options["strategy"] != "dpor" or not RANDOM_AFTER_DPOR:
+            return [self.options]
+        walks = dict(self.options, strategy="random", budget=RANDOM_AFTER_DPOR, preemptions=None)
+        return [self.options, walks]
 
     def history(self, scenario: Scenario, token: str) -> tuple[Optional[History], ExploreResult]:
         """Replay ``token`` once more, writing the failing history's rows to a file."""
@@ -210,8 +247,8 @@ class _Checker:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
-    def scenario(self, ops: tuple[tuple[int, ...], ...]) -> Scenario:
-        return Scenario(ops, self.ops.names)
+    def scenario(self, key: tuple) -> Scenario:
+        return Scenario.of(key, self.ops.names)
 
     # the whole check
 
@@ -222,19 +259,20 @@ class _Checker:
         exhaustive = True
         warnings: list[str] = []
         stopped = "all"
-        for ops in planned:
+        for key in planned:
             if time.monotonic() >= self.deadline and searched:
                 stopped = "timeout"
                 break
-            scenario = self.scenario(ops)
-            result = self.search(scenario, self.deadline)
+            scenario = self.scenario(key)
+            outcome = self.search(scenario, self.deadline)
             searched += 1
-            executions += result.executions
-            exhaustive = exhaustive and result.verdict == "verified"
-            _add(warnings, result.warnings)
-            if not result.ok:
-                return self.failed(scenario, result, shrink, searched, executions, warnings)
-            if result.raw.stopped_by == "timeout":
+            executions += outcome.executions
+            exhaustive = exhaustive and outcome.exhaustive
+            _add(warnings, outcome.warnings)
+            if not outcome.result.ok:
+                return self.failed(scenario, outcome.result, shrink, searched, executions,
+                                   warnings)
+            if outcome.timed_out:
                 stopped = "timeout"
                 break
         return self.passed(searched, len(planned), executions, exhaustive, warnings, stopped,
@@ -260,11 +298,11 @@ class _Checker:
         improved = True
         while improved:
             improved = False
-            for ops in smaller(scenario.ops):
+            for key in smaller(scenario.key):
                 if time.monotonic() >= deadline:
                     return scenario, result, tried
-                candidate = self.scenario(ops)
-                attempt = self.search(candidate, deadline)
+                candidate = self.scenario(key)
+                attempt = self.search(candidate, deadline).result
                 tried += 1
                 if attempt.failure is not None and attempt.failure.kind == kind:
                     scenario, result, improved = candidate, attempt, True
@@ -290,7 +328,7 @@ class _Checker:
                 f"BUG FOUND while checking linearizability of {self.factory_name}")
         lines = [head, "", f"Scenario ({scenario.shape()}):"]
         lines += [f"  {line}" for line in str(scenario).splitlines()]
-        if found is not None and found.ops != scenario.ops:
+        if found is not None and found.key != scenario.key:
             lines.append(f"  minimized from {found.shape()} ({found.argument()}) with {tried} "
                          "more scenario searches")
         if found is not None:
@@ -313,13 +351,16 @@ class _Checker:
         else:
             what = f"{searched} scenario{'s' if searched != 1 else ''}"
             if shape is not None:
-                threads, per_thread, everything = shape
-                what += (f" (every scenario of {threads} threads x 1 to {per_thread} operations)"
-                         if everything and searched == planned else
+                threads, per_thread, init_ops, everything = shape
+                after = f", after 0 to {init_ops} init calls" if init_ops else ""
+                what += (f" (every scenario of {threads} threads x 1 to {per_thread} operations"
+                         f"{after})" if everything and searched == planned else
                          f" (the smallest first, then random ones of {threads} threads x "
-                         f"{per_thread} operations; {planned} planned)")
+                         f"{per_thread} operations{after}; {planned} planned)")
             how = (f"every interleaving of each explored ({_bound(options)})" if exhaustive
                    else f"strategy {options['strategy']}, up to {options['budget']} executions each")
+            if len(self.portfolio()) > 1:
+                how += f", then {RANDOM_AFTER_DPOR} random walks each" 
             why = {"timeout": f"; the {options['timeout']:g} s time limit was reached",
                    "all": ""}.get(stopped, "")
             report = (f"No linearizability violation found in {what}: {executions} executions, "
@@ -331,6 +372,18 @@ class _Checker:
         return LinearizabilityResult(
             "no-violation-found", None, None, None, None, None, searched, executions,
             exhaustive, report, tuple(warnings), seconds)
+
+
+@dataclass
+class _Searched:
+    """The searches of one scenario: the last (or failing) result, and what they covered."""
+
+    result: Optional[ExploreResult]
+    executions: int
+    #: DPOR explored every interleaving (within its bound).
+    exhaustive: bool
+    timed_out: bool
+    warnings: list[str]
 
 
 def _bound(options: dict) -> str:
@@ -345,6 +398,18 @@ def _add(warnings: list[str], more: Sequence[str]) -> None:
 
 
 def _parse_scenario(scenario: Any, ops: Operations) -> Scenario:
+    """``[[...], [...]]`` (the threads) or ``{"init": [...], "threads": [[...], [...]]}``."""
+    init: tuple[int, ...] = ()
+    if isinstance(scenario, dict):
+        unknown = sorted(set(scenario) - {"init", "threads"})
+        if unknown or "threads" not in scenario:
+            raise ValueError("scenario as a dict has the keys 'threads' and optionally 'init', "
+                             f"got {sorted(scenario)}")
+        raw_init = scenario.get("init", [])
+        if isinstance(raw_init, (str, bytes)) or not isinstance(raw_init, (list, tuple)):
+            raise TypeError("scenario['init'] must be a list of operation names or indices")
+        init = tuple(ops.index(op, "scenario['init']") for op in raw_init)
+        scenario = scenario["threads"]
     if isinstance(scenario, (str, bytes)) or not isinstance(scenario, (list, tuple)):
         raise TypeError("scenario must be a list of threads, each a list of operation names "
                         f"or indices, e.g. [['put', 'get'], ['get']]; got {type(scenario).__name__}")
@@ -358,7 +423,7 @@ def _parse_scenario(scenario: Any, ops: Operations) -> Scenario:
         if not thread:
             raise ValueError(f"scenario[{t}] is empty: every thread runs at least one operation")
         threads.append(tuple(ops.index(op, f"scenario[{t}]") for op in thread))
-    return Scenario(tuple(threads), ops.names)
+    return Scenario(tuple(threads), ops.names, init)
 
 
 # -- the child: one execution of a scenario -------------------------------------------------------
@@ -371,10 +436,11 @@ def _program(factory: Callable[[], Any], ops: Operations, scenario: Scenario,
     def execution() -> None:
         shared = factory()
         clock = itertools.count(1)  # only one thread runs at a time: this is real-time order
-        raw: list[list[tuple]] = [[] for _ in scenario.ops]
 
-        def thread_body(t: int) -> None:
-            for op in scenario.ops[t]:
+        raw: list[list[tuple]] = [[] for _ in scenario.thread_names]
+
+        def calls(t: int, sequence: tuple[int, ...]) -> None:
+            for op in sequence:
                 called = next(clock)
                 try:
                     outcome: tuple = (True, functions[op](shared))
@@ -382,8 +448,13 @@ def _program(factory: Callable[[], Any], ops: Operations, scenario: Scenario,
                     outcome = (False, exc)
                 raw[t].append((op, outcome, called, next(clock)))
 
+        def thread_body(t: int) -> None:
+            calls(t, scenario.ops[t])
+
+        calls(len(scenario.ops), scenario.init)  # the init part, before any thread starts
+
         workers = [threading.Thread(target=thread_body, args=(t,), name=name)
-                   for t, name in enumerate(scenario.thread_names)]
+                   for t, name in enumerate(scenario.thread_names[:len(scenario.ops)])]
         for worker in workers:
             worker.start()
         for worker in workers:
