@@ -424,3 +424,18 @@ def test_an_exploration_inside_an_execution_is_refused():
 
     result = interlace.explore(dict, [nested], budget=1)
     assert not result.ok and "NestedExploration" in result.failure.message
+
+
+@pytest.mark.slow
+def test_a_time_limit_stops_between_scenarios_and_says_so():
+    result = interlace.check_linearizable(LockedCounter, COUNTER_OPS, timeout=1)
+    assert result.ok and 1 <= result.scenarios <= 30
+    if result.scenarios < 30:  # on any machine where 30 scenarios take more than a second
+        assert "the 1 s time limit was reached" in result.report
+        assert "30 planned" in result.report
+
+
+@pytest.mark.slow
+def test_jobs_share_each_scenario_search():
+    result = interlace.check_linearizable(Counter, [inc], ops_per_thread=1, init_ops=0, jobs=2)
+    assert not result.ok and result.scenario.threads == (("inc",), ("inc",))

@@ -30,7 +30,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
 from .. import api
@@ -285,7 +285,13 @@ class _Checker:
         if shrink:
             scenario, result, tried = self.minimize(scenario, result)
             _add(warnings, result.warnings)
-        history, _ = self.history(scenario, result.schedule) if result.schedule else (None, None)
+        history, replayed = self.history(scenario, result.schedule) if result.schedule \
+            else (None, None)
+        if replayed is not None and (replayed.failure is None
+                                     or replayed.failure.kind != result.failure.kind):
+            _add(warnings, ["replaying the failing interleaving once more did not fail the same "
+                            "way (the operations may be nondeterministic): no history shown"])
+            history = None
         return self.finish(scenario, result, history, searched, executions, warnings,
                            found=found, tried=tried)
 
@@ -334,6 +340,7 @@ class _Checker:
         if found is not None:
             lines.append(f"  found in scenario {searched} after {executions} executions")
         lines += ["", result.report.rstrip()]
+        lines += [f"warning: {w}" for w in warnings if w not in result.report]
         report = "\n".join(lines) + "\n"
         return LinearizabilityResult(
             verdict, scenario, history, failure, result.schedule, result.replay_call, searched,
