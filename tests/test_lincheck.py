@@ -200,6 +200,18 @@ def test_nondeterministic_operations_are_reported_not_judged():
         spec((0, 0))  # replayed again, its first call now gives 2
 
 
+def test_the_explanation_names_the_longest_matching_order_and_what_would_come_next():
+    from interlace.lincheck.check import explain
+    history = calls((2, 0, 1, 1, 2), (0, 0, 2, 3, 6), (1, 0, 2, 4, 5))  # init inc, then T1 | T2
+    verdict = check_history(history, counter_spec())
+    text = explain(verdict, history, ("T1", "T2", "init"), ("inc", "get"))
+    assert text.splitlines() == [
+        "The longest order that gives the recorded results: init inc -> 1, T2 inc -> 2.",
+        "After it, no call can come next:",
+        "  T1 inc would give 3 there, but gave 2",
+    ]
+
+
 def test_history_table():
     history = History([HistoryRow("T2", "q.get_nowait()", "raised Empty", 2, 3),
                        HistoryRow("T1", "q.put_nowait(1)", "None", 1, 4)])

@@ -31,7 +31,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Optional, Sequence, Union
+from typing import Any, Callable, Iterator, Mapping, Optional, Sequence, Union
 
 from .. import api
 from ..api import ExploreResult, Failure, ModelLike
@@ -122,7 +122,8 @@ def check_linearizable(factory: Callable[[], Any], operations: OperationsLike, *
                        timeout: float = search_mod.DEFAULT_TIMEOUT, jobs: int = 1,
                        include: Sequence[str] = (),
                        preemptions: Union[int, None, str] = "default",
-                       scenario: Optional[Sequence[Sequence[Union[str, int]]]] = None,
+                       scenario: Union[Sequence[Sequence[Union[str, int]]],
+                                       Mapping[str, Any], None] = None,
                        replay: Optional[str] = None) -> LinearizabilityResult:
     """Check that ``factory()``'s objects are linearizable under ``operations``.
 
@@ -141,8 +142,9 @@ def check_linearizable(factory: Callable[[], Any], operations: OperationsLike, *
     The first failing scenario is minimized (fewer threads, fewer operations) and returned
     with its history, interleaving and replay call; ``assert_ok()`` raises with all of it.
     ``timeout`` bounds the search in seconds (minimizing a failure may take up to half as
-    long again).  ``scenario=[["put", "get"], ["get"]]`` (names or indices) checks only that
-    scenario, and with ``replay=TOKEN`` re-runs one recorded interleaving of it.
+    long again).  ``scenario=[["put", "get"], ["get"]]`` (names or indices; with an init part
+    ``{"init": ["put"], "threads": [["get"], ["get"]]}``) checks only that scenario, and with
+    ``replay=TOKEN`` re-runs one recorded interleaving of it.
     """
     __tracebackhide__ = True
     api._refuse_nesting("interlace.check_linearizable()")
@@ -407,7 +409,7 @@ def _add(warnings: list[str], more: Sequence[str]) -> None:
 def _parse_scenario(scenario: Any, ops: Operations) -> Scenario:
     """``[[...], [...]]`` (the threads) or ``{"init": [...], "threads": [[...], [...]]}``."""
     init: tuple[int, ...] = ()
-    if isinstance(scenario, dict):
+    if isinstance(scenario, Mapping):
         unknown = sorted(set(scenario) - {"init", "threads"})
         if unknown or "threads" not in scenario:
             raise ValueError("scenario as a dict has the keys 'threads' and optionally 'init', "
