@@ -369,7 +369,7 @@ class _Checker:
             how = (f"every interleaving of each explored ({_bound(options)})" if exhaustive
                    else f"strategy {options['strategy']}, up to {options['budget']} executions each")
             if len(self.portfolio()) > 1:
-                how += f", then {RANDOM_AFTER_DPOR} random walks each" 
+                how += f", then {RANDOM_AFTER_DPOR} random walks each"
             why = {"timeout": f"; the {options['timeout']:g} s time limit was reached",
                    "all": ""}.get(stopped, "")
             report = (f"No linearizability violation found in {what}: {executions} executions, "
