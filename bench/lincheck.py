@@ -133,7 +133,7 @@ def check_rows() -> list[str]:
 def main() -> None:
     lines = ["## Linearizability checker", "",
              "`python -m bench.lincheck` (interlace installed in the venv), "
-             f"Python {platform.python_version()}, on the machine below.", "",
+             f"Python {platform.python_version()}.", "",
              "History check alone: n overlapping `get` calls returning 0, then an increment "
              "that returned 2 (not linearizable: every order of the gets is refuted). "
              "Configurations expanded (and time), with the cache of failed configurations "
