@@ -478,3 +478,38 @@ def test_unittest_testcase_methods_are_said_to_run_unexplored(pytester):
     assert "interlace: explored 1 test in" in out
     assert ("interlace: 1 test ran once, unexplored: 1 not a plain test function "
             "(unittest.TestCase method, doctest or another plugin's item)") in out
+
+
+@pytest.mark.slow
+def test_a_test_calling_check_linearizable_runs_once_under_the_flag(pytester):
+    pytester.makepyfile(test_lin="""
+        import threading
+        import interlace
+        from interlace import check_linearizable
+
+        class Counter:
+            def __init__(self):
+                self.value = 0
+                self.lock = threading.Lock()
+
+            def inc(self):
+                self.value = self.value + 1
+                return self.value
+
+            def locked_inc(self):
+                with self.lock:
+                    self.value = self.value + 1
+                    return self.value
+
+        def test_racy():
+            interlace.check_linearizable(Counter, [Counter.inc], ops_per_thread=1).assert_ok()
+
+        def test_locked():
+            check_linearizable(Counter, [Counter.locked_inc], ops_per_thread=1).assert_ok()
+    """)
+    for flags in ([], ["--interlace"]):
+        result = run(pytester, *flags)
+        result.assert_outcomes(failed=1, passed=1)
+        out = result.stdout.str()
+        assert "NOT LINEARIZABLE: Counter" in out and "do not nest" not in out
+    assert "2 tests ran once, unexplored: 2 explores itself" in out

@@ -13,12 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .api import ExploreResult, Failure, check, explore, replay, replay_script
+    from .lincheck import LinearizabilityResult, check_linearizable
     from .models import Model
 
 __version__ = "0.1.0"
 
 _LAZY = {"explore": "api", "replay": "api", "replay_script": "api", "check": "api",
-         "ExploreResult": "api", "Failure": "api", "Model": "models"}
+         "ExploreResult": "api", "Failure": "api", "Model": "models",
+         "check_linearizable": "lincheck", "LinearizabilityResult": "lincheck"}
 
 
 def __getattr__(name: str) -> Any:
@@ -32,4 +34,4 @@ def __getattr__(name: str) -> Any:
     return value
 
 __all__ = ["explore", "replay", "replay_script", "check", "ExploreResult", "Failure", "Model",
-           "__version__"]
+           "check_linearizable", "LinearizabilityResult", "__version__"]

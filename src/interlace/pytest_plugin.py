@@ -206,7 +206,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Optional[bool]:
     return True
 
 
-_EXPLORES_ITSELF = "explores itself (interlace.explore or @interlace.check)"
+_EXPLORES_ITSELF = "explores itself (interlace.explore, @interlace.check or check_linearizable)"
 _NOT_A_FUNCTION = "not a plain test function (unittest.TestCase method, doctest or another plugin's item)"
 
 
@@ -361,7 +361,9 @@ def _explores_itself(function: Any) -> bool:
     if getattr(function, "__interlace_explores__", False):
         return True
     import interlace
-    api_objects = {id(api.explore), id(api.replay), id(api.replay_script), id(api.check)}
+    from .lincheck import check_linearizable
+    api_objects = {id(api.explore), id(api.replay), id(api.replay_script), id(api.check),
+                   id(check_linearizable)}
     code = code_of(function)
     if code is None:
         return False
@@ -373,7 +375,7 @@ def _explores_itself(function: Any) -> bool:
     return any(namespace.get(name) is interlace for name in names) and bool(names & _API_NAMES)
 
 
-_API_NAMES = frozenset({"explore", "replay", "replay_script", "check"})
+_API_NAMES = frozenset({"explore", "replay", "replay_script", "check", "check_linearizable"})
 
 
 def _names_used(code: types.CodeType) -> set[str]:
