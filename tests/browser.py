@@ -46,14 +46,16 @@ class Rendered:
     page_requests: list[str]
 
 
-def render(page: Path, screenshot: Optional[Path] = None, size: str = "1300,1100") -> Rendered:
-    """Load ``page`` from disk; its DOM after scripts ran, and what it fetched."""
+def render(page: Path, screenshot: Optional[Path] = None, size: str = "1300,1100",
+           fragment: str = "") -> Rendered:
+    """Load ``page`` from disk (``fragment``: ``#...`` after its URL); its DOM after scripts
+    ran, and what it fetched."""
     browser = chromium()
     with tempfile.TemporaryDirectory(prefix="interlace-chromium-") as profile:
         netlog = Path(profile) / "netlog.json"
         base = [browser, *FLAGS, f"--user-data-dir={profile}/data", f"--log-net-log={netlog}",
                 f"--window-size={size}"]
-        dumped = subprocess.run([*base, "--dump-dom", page.resolve().as_uri()],
+        dumped = subprocess.run([*base, "--dump-dom", page.resolve().as_uri() + fragment],
                                 capture_output=True, text=True, timeout=120)
         assert dumped.returncode == 0, dumped.stderr[-2000:]
         requests = page_requests(netlog)

@@ -374,7 +374,7 @@ def test_run_html_on_a_held_out_racy_program_renders_in_chromium(tmp_path):
     assert done.returncode == 1, done.stdout + done.stderr
     assert f"HTML report: {page}" in done.stdout
     shot = tmp_path / "report.png"
-    rendered = browser.render(page, screenshot=shot)
+    rendered = browser.render(page, screenshot=shot, fragment="#failure")
     dom = rendered.dom
     assert "js" in dom.find("body").classes  # the page's script ran (its CSP hash matches)
     lanes = [th.text().strip() for th in dom.find_all("th", "lane-head")]
@@ -386,7 +386,7 @@ def test_run_html_on_a_held_out_racy_program_renders_in_chromium(tmp_path):
     token = next(line.split()[3] for line in done.stdout.splitlines()
                  if line.strip().startswith("interlace replay"))
     assert token in replay
-    # the source panel opened on the failure, filled from the embedded lines by the script
+    # ``#failure`` opened the source panel on the failure, filled from the embedded lines
     hit = dom.find("span", "ln hit")
     assert hit is not None and "assert stock" in hit.text()
     assert rendered.page_requests == []

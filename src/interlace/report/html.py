@@ -165,8 +165,11 @@ def _timeline(events: list[dict], threads: list[str], failure: Any,
     the rest is folded.  Switches are drawn where the running thread really changed.
     """
     start = next((i for i, e in enumerate(events) if e["kind"] == "start"), 0)
-    failing = _failing_events(events, threads, failure)
-    shown = _shown(events, threads, start) | failing
+    shown = _shown(events, threads, start)
+    candidates = _failing_events(events, threads, failure)
+    # of the accesses at the raising line, the shared ones; else the last one (it failed there)
+    failing = (candidates & shown) or ({max(candidates)} if candidates else set())
+    shown |= failing
     budget = [MAX_FOLDED]
     items: list[Any] = []
     if start:
@@ -294,16 +297,20 @@ def _failing_events(events: list[dict], threads: list[str], failure: Any) -> set
         return set(found.values())
     file, line = _raise_site(_field(failure, "details", ""))
     thread = _field(failure, "thread")
+    found: set[int] = set()
     if file is None:
-        return set()
+        return found
+    # the thread's last events, while they are at the raising line (``assert x == y, msg``
+    # reads several things there); none if it failed elsewhere, without an access
     for index in range(len(events) - 1, -1, -1):
         event = events[index]
         if event["kind"] in _HIDDEN_KINDS or _name(threads, event["tid"]) != thread:
             continue
-        if event["file"] == file and event["line"] == line:
-            return {index}
-        return set()  # the thread's last event is elsewhere: it failed without an access
-    return set()
+        if event["file"] != file or event["line"] != line:
+            break
+        if event["kind"] == "access":
+            found.add(index)
+    return found
 
 
 def _failure_end(threads: list[str], failure: Any) -> Optional[_Failure]:
@@ -524,7 +531,8 @@ def _legend() -> str:
     return ('<div class="legend"><span class="ev read">read</span><span class="ev write">write</span>'
             '<span class="ev sync">synchronization</span>'
             '<span class="sw-key">&#8594; switch</span><span class="sw-key preempt">&#9889; preemption</span>'
-            '<span class="ev failing">failing</span><span class="ev race">race</span></div>')
+            '<span class="ev failing">failing</span><span class="ev race">race</span>'
+            '<span class="sw-key">&#9656; N steps folded: data no other thread writes or reads</span></div>')
 
 
 def _timeline_section(items: list[Any], end: Optional[_Failure], dropped: int, lanes: list[int],
@@ -657,10 +665,12 @@ def _folded_rows(folded: _Folded, col: dict[int, int], threads: list[str], sourc
                 what += f" ({folded.preemptions} preemption{'s' if folded.preemptions != 1 else ''})"
     label = f'{button} <span class="fold-what">{_e(what)}</span>'
     if folded.lane is not None and folded.lane in col:
+        label = button.replace('<button ', f'<button title="{_e(what)}" ', 1)  # short: they are many
         cells = _cells(col, folded.lane, label, folded.lane)
     else:
         cells = f'<td colspan="{len(col)}" class="span">{label}</td>'
-    head = f'<tbody class="fold"><tr class="fold-head"><td class="step"></td>{cells}</tr></tbody>'
+    in_lane = " in-lane" if folded.lane is not None else ""
+    head = f'<tbody class="fold"><tr class="fold-head{in_lane}"><td class="step"></td>{cells}</tr></tbody>'
     rows = ['<tbody class="fold-body" hidden>']
     for event in folded.events:
         tid = event["tid"]
@@ -687,7 +697,7 @@ def _failure_row(end: _Failure, col: dict[int, int], running: Optional[int], sou
     if end.kind == "deadlock" or end.thread not in col:
         label = "Deadlock: no thread can run" if end.kind == "deadlock" else end.kind
         return (f'<tr class="failure-row"><td class="step"></td><td colspan="{len(col)}">'
-                f'<div class="exc"{f" data-src={chr(34)}{ref}{chr(34)}" if ref else ""}>'
+                f'<div class="exc" id="failure"{f" data-src={chr(34)}{ref}{chr(34)}" if ref else ""}>'
                 f'<div class="what"><span class="op">&#10006; {_e(label)}</span> '
                 f'<span class="loc">{_e(end.summary)}</span></div>{src}</div></td></tr>')
     content = (f'<div class="exc" id="failure"' + (f' data-src="{ref}" tabindex="0"' if ref else "") + '>'

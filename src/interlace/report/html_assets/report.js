@@ -66,6 +66,10 @@
     var element = eventOf(ev.target);
     if (element && !pinned) { show(element); }
   });
+  document.addEventListener("focusin", function (ev) {
+    var element = eventOf(ev.target);
+    if (element && !pinned) { show(element); }
+  });
   document.addEventListener("click", function (ev) {
     var element = eventOf(ev.target);
     if (!element) { return; }
@@ -84,9 +88,12 @@
     if (current) { current.classList.remove("current"); current = null; }
   });
 
-  // Open on the failure: the failing access, else the exception's line.
-  var first = document.querySelector(".ev.failing[data-src]") || document.querySelector(".exc[data-src]");
-  if (first) { show(first); }
+  // report.html#failure: scroll to the failure and open its source (the failing access,
+  // else the exception's line).
+  if (window.location.hash === "#failure") {
+    var first = document.querySelector(".ev.failing[data-src]") || document.querySelector(".exc[data-src]");
+    if (first) { show(first); first.scrollIntoView({ block: "center" }); }
+  }
 
   // -- copy ---------------------------------------------------------------------------------
   Array.prototype.forEach.call(document.querySelectorAll("button.copy"), function (button) {
