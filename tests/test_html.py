@@ -476,6 +476,7 @@ def test_without_chromium_the_browser_tests_fail_in_ci_and_skip_locally(tmp_path
 
 @pytest.mark.slow
 def test_pytest_interlace_html_writes_one_file_per_failing_test(pytester):
+    """Also for a test that explores itself with ``@interlace.check``."""
     pytester.makepyfile(test_shop=dedent('''\
         import threading
 
@@ -502,13 +503,20 @@ def test_pytest_interlace_html_writes_one_file_per_failing_test(pytester):
 
         def test_fine():
             assert True
+
+        import interlace
+
+        @interlace.check(budget=100)
+        def test_checked():
+            bump_twice(Counter())
     '''))
     out_dir = pytester.path / "reports" / "html"
     result = pytester.runpytest_subprocess("--interlace", "--interlace-html", str(out_dir), timeout=300)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     files = sorted(p.name for p in out_dir.iterdir())
-    assert len(files) == 2 and all(name.endswith(".html") for name in files)
-    assert any("test_racy" in n for n in files) and any("test_also_racy" in n for n in files)
+    assert len(files) == 3 and all(name.endswith(".html") for name in files)
+    for test in ("test_racy", "test_also_racy", "test_checked"):  # explored by the plugin, and
+        assert any(test + "-" in n for n in files), files       # by @interlace.check itself
     out = result.stdout.str()
     for name in files:
         assert f"HTML report: {out_dir / name}" in out
@@ -523,3 +531,46 @@ def test_pytest_interlace_html_refuses_a_file_as_its_folder(pytester):
     result = pytester.runpytest_subprocess("--interlace", "--interlace-html", str(blocker), timeout=120)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "--interlace-html: cannot use" in result.stderr.str()
+
+
+def test_a_long_interleaving_keeps_its_preemptions_and_folds_the_middle(tmp_path, monkeypatch):
+    monkeypatch.setattr(html_report, "MAX_ROWS", 40)
+    monkeypatch.setattr(html_report, "HEAD_ROWS", 5)
+    monkeypatch.setattr(html_report, "TAIL_ROWS", 10)
+    monkeypatch.setattr(html_report, "PREEMPTION_WINDOW", 3)
+    script = tmp_path / "prog.py"
+    script.write_text(COUNTER_SOURCE)
+    f = str(script)
+    g = ("g", 0, "counter")
+    events = [_event(0, 0, "start", "start T-1", f, 7, write=True, location=("s", 1)),
+              _event(0, 0, "start", "start T-2", f, 7, write=True, location=("s", 2))]
+    step = 1
+    for round_ in range(60):  # T-1 and T-2 take turns; one preemption, early (round 10)
+        for tid in (1, 2):
+            events.append(_event(step, tid, "switch", f"switch to T-{tid}", None, None,
+                                 preempted=(round_, tid) == (10, 2)))
+            events.append(_event(step, tid, "access", "counter", f, 4, value=str(step), location=g))
+            events.append(_event(step, tid, "access", "counter", f, 4, write=True, location=g))
+            step += 1
+    result = fake_result(script, events, ["MainThread", "T-1", "T-2"])
+    dom = browser.parse(html_report.render_html(result))
+    rows = dom.find_all("tr", "event")
+    shown = [r for r in rows if "folded" not in r.classes]
+    switches = dom.find_all("tr", "switch")
+    assert len(shown) + len(switches) <= 40
+    preempt = dom.find_all("tr", "switch preempt")
+    assert len(preempt) == 1 and preempt[0].attrs["data-to"] == "2"
+    assert "folded to keep the page short" in dom.find("table", "timeline").text()
+    assert "more events are folded" in dom.find("tr", "omitted").text()
+    steps = [int(r.find("td", "step").text()) for r in shown]
+    assert steps[-1] == step - 1  # the end is kept
+
+
+def test_a_failure_without_a_trace_says_why(tmp_path):
+    script = tmp_path / "prog.py"
+    script.write_text("while True:\n    pass\n")
+    result = fake_result(script, [], [], kind="hang", summary="the execution hung", thread=None)
+    result.failure["events"] = None
+    page = html_report.render_html(result)
+    assert "No trace was recorded for this failure (hang): replaying it would hang or crash again" in page
+    assert "interlace replay --schedule" in page

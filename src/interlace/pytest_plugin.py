@@ -141,12 +141,14 @@ def pytest_configure(config: pytest.Config) -> None:
     if settings.active:
         _lock_factories.install()
     api.pytest_session.replay_token = settings.replay
+    api.pytest_session.html_dir = settings.html
     config.pluginmanager.register(_Summary(config, settings), "interlace-summary")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     _lock_factories.uninstall()
     api.pytest_session.replay_token = None
+    api.pytest_session.html_dir = None
 
 
 def _settings(config: pytest.Config) -> Settings:
@@ -279,13 +281,8 @@ def _html_report(item: pytest.Function, result: api.ExploreResult, folder: Optio
     """``--interlace-html``: write the failing test's report; the line that names it."""
     if folder is None:
         return ""
-    from .report.html import report_name, write_html
-    path = os.path.join(folder, report_name(item.nodeid))
-    try:
-        write_html(result.raw, path)
-    except OSError as exc:
-        return f"\ninterlace: could not write the HTML report {path}: {exc.strerror or exc}\n"
-    return f"\nHTML report: {path}\n"
+    from .report.html import write_test_report
+    return write_test_report(result.raw, folder, item.nodeid)
 
 
 def _or_fail(compute: Callable[[], Any], context: str) -> Any:

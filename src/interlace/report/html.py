@@ -33,8 +33,10 @@ from ..engine.search import SearchResult
 from .console import replay_command, statement
 from .trace import relevant_trace
 
-#: Rows of the timeline kept at most (the last ones, like the terminal's trace).
+#: Rows of the timeline at most.  A longer one keeps its first and last rows and the rows
+#: around each preemption, and folds the rest (counted, like any fold).
 MAX_ROWS = 1500
+HEAD_ROWS, TAIL_ROWS, PREEMPTION_WINDOW = 50, 600, 40
 #: Folded events listed inside one stretch, and in the whole page, at most (the rest counted).
 MAX_FOLDED_PER_STRETCH = 40
 MAX_FOLDED = 4000
@@ -63,6 +65,17 @@ def check_writable(path: str) -> Optional[str]:
     if not os.access(folder, os.W_OK):
         return f"the folder {folder} is not writable"
     return None
+
+
+def write_test_report(result: SearchResult, folder: str, label: str) -> str:
+    """``pytest --interlace-html``: write a failing test's page into ``folder``; the line
+    that names it for the failure message (or says why it could not be written)."""
+    path = os.path.join(folder, report_name(label))
+    try:
+        write_html(result, path)
+    except OSError as exc:
+        return f"\ninterlace: could not write the HTML report {path}: {exc.strerror or exc}\n"
+    return f"\nHTML report: {path}\n"
 
 
 def report_name(label: str) -> str:
@@ -104,6 +117,8 @@ class _Folded:
     switches: int = 0
     preemptions: int = 0
     prelude: bool = False
+    #: Shared accesses folded only to keep a very long timeline short (see ``MAX_ROWS``).
+    condensed: bool = False
 
 
 @dataclass
@@ -231,13 +246,63 @@ def _timeline(events: list[dict], threads: list[str], failure: Any,
     if end is not None and end.thread is not None and last_tid is not None \
             and end.thread != last_tid and end.kind != "deadlock":
         items.append(_Switch(last_tid, end.thread, False))
+    items, condensed = _condense(items, budget)
+    return items, end, condensed
+
+
+def _condense(items: list[Any], budget: list[int]) -> tuple[list[Any], int]:
+    """At most about ``MAX_ROWS`` rows: the first, the last, and those around preemptions
+    stay; the rest becomes folds.  Returns the items and how many events were folded so."""
     rows = [i for i, item in enumerate(items) if not isinstance(item, _Folded)]
-    dropped = 0
-    if len(rows) > MAX_ROWS:
-        cut = rows[-MAX_ROWS]
-        dropped = sum(1 for item in items[:cut] if isinstance(item, _Row))
-        items = items[cut:]
-    return items, end, dropped
+    if len(rows) <= MAX_ROWS:
+        return items, 0
+    preemptions = [pos for pos, i in enumerate(rows)
+                   if isinstance(items[i], _Switch) and items[i].preempted]
+    window = PREEMPTION_WINDOW
+    while True:  # many preemptions: narrower windows, the latest ones first
+        keep = set(rows[:HEAD_ROWS]) | set(rows[-TAIL_ROWS:])
+        for pos in reversed(preemptions):
+            around = set(rows[max(0, pos - window):pos + window + 1])
+            if len(keep | around) > MAX_ROWS:
+                break
+            keep |= around
+        if window <= 2 or all(rows[pos] in keep for pos in preemptions):
+            break
+        window //= 2
+    out: list[Any] = []
+    merged: Optional[_Folded] = None
+    condensed = 0
+    for index, item in enumerate(items):
+        if index in keep or (isinstance(item, _Folded) and merged is None):
+            if merged is not None and not isinstance(item, _Folded):
+                out.append(_settle(merged))
+                merged = None
+            out.append(item)
+            continue
+        merged = merged or _Folded(condensed=True)
+        if isinstance(item, _Row):
+            _fold(merged, item.event, budget)
+            condensed += 1
+        elif isinstance(item, _Switch):
+            merged.switches += 1
+            merged.preemptions += item.preempted
+        else:
+            merged.count += item.count
+            merged.per_thread.update(item.per_thread)
+            merged.switches += item.switches
+            merged.preemptions += item.preemptions
+            room = max(0, MAX_FOLDED_PER_STRETCH - len(merged.events))
+            merged.events.extend(item.events[:room])
+    if merged is not None:
+        out.append(_settle(merged))
+    return out, condensed
+
+
+def _settle(folded: _Folded) -> _Folded:
+    """A fold of one thread's events, with no switch inside, goes in that thread's lane."""
+    if not folded.switches and len(folded.per_thread) == 1:
+        folded.lane = next(iter(folded.per_thread))
+    return folded
 
 
 def _shown(events: list[dict], threads: list[str], start: int) -> set[int]:
@@ -428,8 +493,10 @@ def render_html(result: SearchResult, verdicts: Optional[Iterable[str]] = None) 
         if events:
             body.append(_timeline_section(items, end, dropped, lanes, threads, sources, failure))
         elif end is not None:
-            body.append(f'<p class="note">No trace was recorded for this failure ({_e(end.kind)}): '
-                        'replaying it would hang or crash again.</p>')
+            why = ("replaying it would hang or crash again" if end.kind in ("hang", "crash")
+                   else "the recorded replay did not fail the same way; see the caveats")
+            body.append(f'<section><p class="note">No trace was recorded for this failure '
+                        f'({_e(end.kind)}): {why}.</p></section>')
         body.append(_details_section(result, sources))
     body.append(_caveats(result))
     script = _asset("report.js")
@@ -549,8 +616,9 @@ def _timeline_section(items: list[Any], end: Optional[_Failure], dropped: int, l
                    f'{_e(_name(threads, tid))}</th>')
     out.append("</tr></thead>")
     if dropped:
-        out.append(f'<tbody><tr class="omitted"><td></td><td colspan="{len(lanes)}">&#8230; '
-                   f'{dropped} earlier events not shown (the page keeps the last {MAX_ROWS} rows)'
+        out.append(f'<tbody><tr class="omitted"><td></td><td colspan="{len(lanes)}">A long '
+                   f'interleaving: {dropped} more events are folded to keep the page under about '
+                   f'{MAX_ROWS} rows (the first and last rows and those around each preemption stay)'
                    '</td></tr></tbody>')
     out.append("<tbody>")
     running: Optional[int] = None
@@ -655,6 +723,13 @@ def _folded_rows(folded: _Folded, col: dict[int, int], threads: list[str], sourc
               f'<span class="chev">&#9656;</span> {steps} folded</button>')
     if folded.prelude:
         what = "before the first thread starts"
+    elif folded.condensed:
+        what = "folded to keep the page short: " + ", ".join(
+            f"{_name(threads, tid)}: {n}" for tid, n in sorted(folded.per_thread.items()))
+        if folded.switches:
+            what += f"; {folded.switches} switch{'es' if folded.switches != 1 else ''}"
+            if folded.preemptions:
+                what += f" ({folded.preemptions} preemption{'s' if folded.preemptions != 1 else ''})"
     elif folded.lane is not None:
         what = "data no other thread writes or reads"
     else:
@@ -664,7 +739,7 @@ def _folded_rows(folded: _Folded, col: dict[int, int], threads: list[str], sourc
             if folded.preemptions:
                 what += f" ({folded.preemptions} preemption{'s' if folded.preemptions != 1 else ''})"
     label = f'{button} <span class="fold-what">{_e(what)}</span>'
-    if folded.lane is not None and folded.lane in col:
+    if folded.lane is not None and folded.lane in col and not folded.condensed:
         label = button.replace('<button ', f'<button title="{_e(what)}" ', 1)  # short: they are many
         cells = _cells(col, folded.lane, label, folded.lane)
     else:
