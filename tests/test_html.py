@@ -574,3 +574,34 @@ def test_a_failure_without_a_trace_says_why(tmp_path):
     page = html_report.render_html(result)
     assert "No trace was recorded for this failure (hang): replaying it would hang or crash again" in page
     assert "interlace replay --schedule" in page
+
+
+#: Drives the page as a user would (the test's copy of the page drops the CSP to run it).
+DRIVER = """<script>
+window.addEventListener("load", function () {
+  document.querySelector(".fold-toggle").click();
+  var target = document.querySelector(".ev.write:not(.dim)[data-src]");
+  target.dispatchEvent(new MouseEvent("mouseover", {bubbles: true}));
+  document.body.setAttribute("data-driven", "1");
+});
+</script>"""
+
+
+@pytest.mark.slow
+def test_folds_open_and_the_source_panel_follows_the_pointer_in_chromium(tmp_path, counter_page):
+    _, page, _ = counter_page
+    start = page.index('<meta http-equiv="Content-Security-Policy"')
+    driven = page[:start] + page[page.index(">", start) + 1:]
+    driven = driven.replace("</body>", DRIVER + "</body>")
+    path = tmp_path / "driven.html"
+    path.write_text(driven)
+    dom = browser.render(path).dom
+    assert dom.find("body").attrs.get("data-driven") == "1"
+    first_fold = dom.find("tbody", "fold-body")
+    assert "hidden" not in first_fold.attrs
+    assert dom.find("button", "fold-toggle").attrs["aria-expanded"] == "true"
+    assert "hidden" not in dom.find("aside", id="source-panel").attrs
+    assert dom.find("span", id="source-where").text().endswith("prog.py:4")
+    lines = [ln.text() for ln in dom.find_all("span", "ln")]
+    assert lines[0].startswith("1") and lines[-1].startswith("7")  # line 4, three either side
+    assert "counter = counter + 1" in dom.find("span", "ln hit").text()

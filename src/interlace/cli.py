@@ -229,9 +229,8 @@ def _write_html(result: search_mod.SearchResult, path: Optional[str], verdicts=N
     if path is None:
         return
     from .report.html import write_html
-    lines = [f"{v.label}: {v.status} ({v.scope()})" for v in verdicts] if verdicts else None
     try:
-        write_html(result, path, lines)
+        write_html(result, path, verdicts)
     except OSError as exc:
         raise UsageError(f"--html: cannot write {path}: {exc.strerror or exc}") from None
     print(f"HTML report: {path}")

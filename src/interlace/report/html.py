@@ -47,12 +47,23 @@ _HIDDEN_KINDS = frozenset({"switch", "touch", "begin"})
 _TRACEBACK_FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)', re.M)
 
 
-def write_html(result: SearchResult, path: str, verdicts: Optional[Iterable[str]] = None) -> None:
-    """Write the report of ``result`` to ``path``.  ``verdicts``: extra lines for the header
-    (``run --model all``: one per model)."""
-    text = render_html(result, verdicts)
+def write_html(result: SearchResult, path: str, verdicts: Optional[Iterable[Any]] = None) -> None:
+    """Write the report of ``result`` to ``path``.  ``verdicts``: ``run --model all``'s
+    per-model verdicts (``engine.allmodels``), one header line each, as the terminal says them."""
+    text = render_html(result, [_verdict_line(v) for v in verdicts or ()])
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(text)
+
+
+def _verdict_line(verdict: Any) -> str:
+    result = verdict.result
+    if verdict.status == "yes" and result is not None:
+        how = f"found in execution {result.executions_to_bug}, {result.seconds_to_bug or 0:.2f} s"
+    elif verdict.status == "no" and result is not None:
+        how = f"every interleaving explored: {result.executions} execution(s)"
+    else:
+        how = verdict.scope()
+    return f"{verdict.label}: {verdict.status} ({how})"
 
 
 def check_writable(path: str) -> Optional[str]:

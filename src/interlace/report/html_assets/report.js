@@ -109,7 +109,9 @@
         area.value = text;
         body.appendChild(area);
         area.select();
-        try { document.execCommand("copy"); done(); } catch (err) { /* nothing to do */ }
+        try {
+          if (document.execCommand("copy")) { done(); } else { area.select(); }
+        } catch (err) { /* the command stays selectable on the page */ }
         body.removeChild(area);
       }
       if (navigator.clipboard && navigator.clipboard.writeText) {
