@@ -124,6 +124,7 @@ def counter_trace(script: Path) -> list[dict]:
         _event(3, 1, "access", "counter", f, 4, value="0", location=g),
         _event(3, 1, "access", "mine", f, 3, value="1", location=("g", 0, "mine")),
         _event(4, 2, "switch", "switch to T-2", None, None, preempted=True),
+        _event(4, 2, "access", "own", f, 3, value="7", location=("g", 0, "own")),
         _event(5, 2, "access", "counter", f, 4, value="0", location=g),
         _event(6, 2, "access", "counter", f, 4, write=True, location=g),
         _event(7, 1, "switch", "switch to T-1", None, None, preempted=False),
@@ -204,6 +205,20 @@ def test_unshared_accesses_are_folded_with_counts(counter_page):
     bodies = dom.find_all("tbody", "fold-body")
     assert any("mine" in body.text() for body in bodies)
     assert all("hidden" in body.attrs for body in bodies)
+
+
+def test_a_short_fold_before_an_event_is_a_toggle_on_its_card(counter_page):
+    _, _, dom = counter_page
+    minis = dom.find_all("button", "fold-mini")
+    assert len(minis) == 1 and minis[0].text() == "+1"
+    card = minis[0].parent.parent  # .what inside the event's card
+    assert "counter" in card.text() and "\u2192 0" in card.text()
+    body = dom.find("tbody", id=minis[0].attrs["data-fold"])
+    assert "hidden" in body.attrs and "own" in body.text()
+    # every toggle names a fold that exists
+    for button in dom.find_all("button"):
+        if "data-fold" in button.attrs:
+            assert dom.find("tbody", id=button.attrs["data-fold"]) is not None
 
 
 def test_the_failing_access_and_the_exception_close_the_timeline(counter_page):

@@ -40,6 +40,9 @@ HEAD_ROWS, TAIL_ROWS, PREEMPTION_WINDOW = 50, 600, 40
 #: Folded events listed inside one stretch, and in the whole page, at most (the rest counted).
 MAX_FOLDED_PER_STRETCH = 40
 MAX_FOLDED = 4000
+#: A fold of at most this many steps right before an event of its thread is a ``+N`` on that
+#: event's card, not a row of its own.
+SMALL_FOLD = 3
 #: Lines of source shown above and below an event's line.
 CONTEXT = 3
 #: Events that are neither data accesses nor bookkeeping: lock, start, join, notify...
@@ -610,7 +613,8 @@ def _legend() -> str:
             '<span class="ev sync">synchronization</span>'
             '<span class="sw-key">&#8594; switch</span><span class="sw-key preempt">&#9889; preemption</span>'
             '<span class="ev failing">failing</span><span class="ev race">race</span>'
-            '<span class="sw-key">&#9656; N steps folded: data no other thread writes or reads</span></div>')
+            '<span class="sw-key">&#9656; N steps folded, +N on an event: steps just before it, '
+            'on data no other thread writes or reads</span></div>')
 
 
 def _timeline_section(items: list[Any], end: Optional[_Failure], dropped: int, lanes: list[int],
@@ -633,17 +637,29 @@ def _timeline_section(items: list[Any], end: Optional[_Failure], dropped: int, l
                    '</td></tr></tbody>')
     out.append("<tbody>")
     running: Optional[int] = None
-    for item in items:
+    mini = ""  # the toggle of a small fold just before, shown on the next event's card
+    for index, item in enumerate(items):
+        fold_id = f"fold-{index}"
         if isinstance(item, _Folded):
+            follower = items[index + 1] if index + 1 < len(items) else None
+            small = (item.lane is not None and item.count <= SMALL_FOLD and not item.prelude
+                     and not item.condensed and isinstance(follower, _Row)
+                     and follower.event["tid"] == item.lane)
             out.append("</tbody>")
-            out.append(_folded_rows(item, col, threads, sources))
+            out.append(_folded_rows(item, col, threads, sources, fold_id, head=not small))
             out.append("<tbody>")
+            if small:
+                mini = (f'<button type="button" class="fold-mini" data-fold="{fold_id}" '
+                        f'aria-expanded="false" title="{item.count} step{"s" if item.count != 1 else ""} '
+                        f'folded just before: data no other thread writes or reads">'
+                        f'+{item.count}</button>')
         elif isinstance(item, _Switch):
             out.append(_switch_row(item, col, threads))
             running = item.target
         else:
             running = item.event["tid"]
-            out.append(_event_row(item, col, sources, threads))
+            out.append(_event_row(item, col, sources, threads, mini))
+            mini = ""
     if end is not None:
         out.append(_failure_row(end, col, running, sources, failure, threads))
     out.append("</tbody></table></section>")
@@ -690,10 +706,11 @@ def _event_html(event: dict, sources: _Sources, extra: str = "", badges: str = "
     return "".join(parts)
 
 
-def _event_row(row: _Row, col: dict[int, int], sources: _Sources, threads: list[str]) -> str:
+def _event_row(row: _Row, col: dict[int, int], sources: _Sources, threads: list[str],
+               mini: str = "") -> str:
     extra = (" failing" if row.failing else "") + (" race" if row.race else "")
     badges = ('<span class="tag fail">failing</span>' if row.failing else "") + \
-        ('<span class="tag race">race</span>' if row.race else "")
+        ('<span class="tag race">race</span>' if row.race else "") + mini
     content = _event_html(row.event, sources, extra, badges)
     tid = row.event["tid"]
     return (f'<tr class="event" data-tid="{tid}"><td class="step">{_e(row.event["step"])}</td>'
@@ -728,9 +745,12 @@ def _switch_row(switch: _Switch, col: dict[int, int], threads: list[str]) -> str
             f'title="{_e(title)}"><td class="step"></td>{"".join(cells)}</tr>')
 
 
-def _folded_rows(folded: _Folded, col: dict[int, int], threads: list[str], sources: _Sources) -> str:
+def _folded_rows(folded: _Folded, col: dict[int, int], threads: list[str], sources: _Sources,
+                 fold_id: str, head: bool = True) -> str:
+    """The fold's toggle row (unless ``head`` is false: the next event's card carries it) and
+    its hidden rows."""
     steps = f'{folded.count} step{"s" if folded.count != 1 else ""}'
-    button = (f'<button type="button" class="fold-toggle" aria-expanded="false">'
+    button = (f'<button type="button" class="fold-toggle" data-fold="{fold_id}" aria-expanded="false">'
               f'<span class="chev">&#9656;</span> {steps} folded</button>')
     if folded.prelude:
         what = "before the first thread starts"
@@ -756,8 +776,8 @@ def _folded_rows(folded: _Folded, col: dict[int, int], threads: list[str], sourc
     else:
         cells = f'<td colspan="{len(col)}" class="span">{label}</td>'
     in_lane = " in-lane" if folded.lane is not None else ""
-    head = f'<tbody class="fold"><tr class="fold-head{in_lane}"><td class="step"></td>{cells}</tr></tbody>'
-    rows = ['<tbody class="fold-body" hidden>']
+    header = f'<tbody class="fold"><tr class="fold-head{in_lane}"><td class="step"></td>{cells}</tr></tbody>'
+    rows = [f'<tbody class="fold-body" id="{fold_id}" hidden>']
     for event in folded.events:
         tid = event["tid"]
         if tid not in col:
@@ -770,7 +790,7 @@ def _folded_rows(folded: _Folded, col: dict[int, int], threads: list[str], sourc
                     f'{folded.count - len(folded.events)} more, not listed (a page lists at most '
                     f'{MAX_FOLDED_PER_STRETCH} steps per fold and {MAX_FOLDED} in all)</td></tr>')
     rows.append("</tbody>")
-    return head + "\n" + "\n".join(rows)
+    return (header + "\n" if head else "") + "\n".join(rows)
 
 
 def _failure_row(end: _Failure, col: dict[int, int], running: Optional[int], sources: _Sources,

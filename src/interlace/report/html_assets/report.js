@@ -11,11 +11,11 @@
   } catch (err) { /* no source lines: the panel stays closed */ }
 
   // -- folded stretches ---------------------------------------------------------------------
-  Array.prototype.forEach.call(document.querySelectorAll(".fold-toggle"), function (button) {
-    button.addEventListener("click", function () {
-      var head = button.closest("tbody");
-      var folded = head && head.nextElementSibling;
-      if (!folded || !folded.classList.contains("fold-body")) { return; }
+  Array.prototype.forEach.call(document.querySelectorAll("button[data-fold]"), function (button) {
+    button.addEventListener("click", function (ev) {
+      ev.stopPropagation();  // a toggle on an event's card does not pin its source
+      var folded = document.getElementById(button.getAttribute("data-fold"));
+      if (!folded) { return; }
       var open = folded.hasAttribute("hidden");
       if (open) { folded.removeAttribute("hidden"); } else { folded.setAttribute("hidden", ""); }
       button.setAttribute("aria-expanded", open ? "true" : "false");
