@@ -346,6 +346,7 @@ def test_races_from_a_search_highlight_the_racing_pair(tmp_path, counter_page):
     dom = browser.parse(html_report.render_html(result))
     section = dom.find("section", "races")
     assert "counter" in section.text() and "T-1" in section.text() and "T-2" in section.text()
+    assert "interlace replay --schedule il1:x" in section.find("div", "race-schedule").text()
     rows = [r for r in dom.find_all("tr", "event") if r.find("div", "ev race")]
     assert {(r.attrs["data-tid"], r.find("span", "op").text()) for r in rows} == {("1", "write"), ("2", "read")}
     assert all(r.find("span", "tag race") is not None for r in rows)
@@ -620,3 +621,18 @@ def test_folds_open_and_the_source_panel_follows_the_pointer_in_chromium(tmp_pat
     lines = [ln.text() for ln in dom.find_all("span", "ln")]
     assert lines[0].startswith("1") and lines[-1].startswith("7")  # line 4, three either side
     assert "counter = counter + 1" in dom.find("span", "ln hit").text()
+
+
+def test_races_without_a_failure_are_listed(tmp_path):
+    script = tmp_path / "p.py"
+    script.write_text("x = 1\n")
+    result = SearchResult("no-bug-found", SearchConfig(script=str(script), budget=5), 5, 1.0, "budget")
+    result.races = [{"location": "x", "schedule": None,
+                     "accesses": [{"thread": "A", "kind": "write", "file": str(script), "line": 1,
+                                   "code": "x = 1"},
+                                  {"thread": "B", "kind": "read", "file": str(script), "line": 1,
+                                   "code": None}]}]
+    dom = browser.parse(html_report.render_html(result))
+    items = dom.find("section", "races").find_all("li", "race")
+    assert [i.find("b").text() for i in items] == ["A", "B"]
+    assert "x = 1" in items[1].text()  # the code read from the file when the race gives none

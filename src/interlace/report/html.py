@@ -23,6 +23,7 @@ import json
 import linecache
 import os
 import re
+import shlex
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -498,14 +499,15 @@ def render_html(result: SearchResult, verdicts: Optional[Iterable[str]] = None) 
         else ([], None, 0)
     lanes = _lanes(threads, items, end)
     body = [_header(result, verdicts)]
+    if races:  # found by ``--races`` with or without a failing execution
+        body.append(_races_section(result, races, sources))
     if result.found:
-        body.append(_replay_box(result))
+        body.insert(1, _replay_box(result))
         if end is not None and end.kind == "deadlock":
             body.append(_deadlock_section(_field(failure, "wait_for"), threads))
-        if races:
-            body.append(_races_section(races, sources))
         if events:
-            body.append(_timeline_section(items, end, dropped, lanes, threads, sources, failure))
+            body.append(_timeline_section(items, end, dropped, lanes, threads, sources, failure,
+                                          bool(races)))
         elif end is not None:
             why = ("replaying it would hang or crash again" if end.kind in ("hang", "crash")
                    else "the recorded replay did not fail the same way; see the caveats")
@@ -608,22 +610,23 @@ def _replay_box(result: SearchResult) -> str:
             '</section>')
 
 
-def _legend() -> str:
+def _legend(races: bool) -> str:
     return ('<div class="legend"><span class="ev read">read</span><span class="ev write">write</span>'
             '<span class="ev sync">synchronization</span>'
             '<span class="sw-key">&#8594; switch</span><span class="sw-key preempt">&#9889; preemption</span>'
-            '<span class="ev failing">failing</span><span class="ev race">race</span>'
+            '<span class="ev failing">failing</span>'
+            + ('<span class="ev race">race</span>' if races else "") +
             '<span class="sw-key">&#9656; N steps folded, +N on an event: steps just before it, '
             'on data no other thread writes or reads</span></div>')
 
 
 def _timeline_section(items: list[Any], end: Optional[_Failure], dropped: int, lanes: list[int],
-                      threads: list[str], sources: _Sources, failure: Any) -> str:
+                      threads: list[str], sources: _Sources, failure: Any, races: bool) -> str:
     col = {tid: i for i, tid in enumerate(lanes)}
     out = ['<section class="timeline-section"><h2>Interleaving</h2>',
            '<p class="hint">One lane per thread, steps down the page. Shown: accesses to data two '
            'threads share (one of them writing) and synchronization; other steps are folded '
-           '(click to open). Point at or click an event for its source lines.</p>', _legend(),
+           '(click to open). Point at or click an event for its source lines.</p>', _legend(races),
            '<table class="timeline"><colgroup><col class="step-col">'
            + "".join('<col>' for _ in lanes) + '</colgroup><thead><tr><th class="step">step</th>']
     for tid in lanes:
@@ -889,7 +892,7 @@ def _cycle_svg(cycle: list[dict], threads: list[str]) -> str:
     return "\n".join(out)
 
 
-def _races_section(races: list[dict], sources: _Sources) -> str:
+def _races_section(result: SearchResult, races: list[dict], sources: _Sources) -> str:
     out = ['<section class="races"><h2>Races</h2><ol>']
     for race in races:
         out.append(f'<li class="race-item"><div class="race-loc">on <code>{_e(race["location"])}</code></div>'
@@ -904,7 +907,11 @@ def _races_section(races: list[dict], sources: _Sources) -> str:
                        f'<code>{_e(access.get("code") or sources.line(access.get("file"), access.get("line")))}</code></li>')
         out.append("</ul>")
         if race.get("schedule"):
-            out.append(f'<div class="race-schedule">schedule <code>{_e(race["schedule"])}</code></div>')
+            command = race["schedule"]
+            if result.config.target is None and result.config.script:
+                command = f"interlace replay --schedule {shlex.quote(str(race['schedule']))} " \
+                          f"{shlex.quote(result.config.script)}"
+            out.append(f'<div class="race-schedule">shown by <code>{_e(command)}</code></div>')
         out.append("</li>")
     out.append("</ol></section>")
     return "\n".join(out)
