@@ -636,3 +636,24 @@ def test_races_without_a_failure_are_listed(tmp_path):
     items = dom.find("section", "races").find_all("li", "race")
     assert [i.find("b").text() for i in items] == ["A", "B"]
     assert "x = 1" in items[1].text()  # the code read from the file when the race gives none
+
+
+def test_a_cycle_through_a_join_is_drawn_too(tmp_path):
+    """The runtime's cycle follows lock owners only; the page also follows joins."""
+    script = tmp_path / "join.py"
+    script.write_text(DEADLOCK)
+    graph = {"threads": [{"name": "MainThread", "holds": ["Lock#1"],
+                          "waits_for": "thread worker to finish", "blocked_by": "worker"},
+                         {"name": "worker", "holds": [], "waits_for": "Lock#1",
+                          "blocked_by": "MainThread"}],
+             "cycle": []}
+    result = fake_result(script, [], ["MainThread", "worker"], kind="deadlock",
+                         summary="deadlock: every live thread is blocked", wait_for=graph)
+    result.failure["events"] = [_event(0, 0, "start", "start worker", str(script), 20, write=True,
+                                       location=("s", 1))]
+    dom = browser.parse(html_report.render_html(result))
+    svg = dom.find("svg", "cycle")
+    assert [g.find("text").children[0] for g in svg.find_all("g", "node")] == \
+        ["MainThread", "worker", "Lock#1"]
+    assert [t.text() for t in svg.find_all("text", "edge-label")] == \
+        ["waits for it to end", "waits for", "held by"]

@@ -822,8 +822,8 @@ def _deadlock_section(graph: Any, threads: list[str]) -> str:
         out.append('<p class="note">The wait-for graph was not recorded; the details below say '
                    'who holds and who waits for what.</p></section>')
         return "\n".join(out)
-    cycle = list(graph.get("cycle") or ())
     entries = {t["name"]: t for t in graph["threads"]}
+    cycle = list(graph.get("cycle") or ()) or _join_cycle(entries)
     if cycle:
         out.append(_cycle_svg([entries[name] for name in cycle if name in entries], threads))
     else:
@@ -841,20 +841,49 @@ def _deadlock_section(graph: Any, threads: list[str]) -> str:
     return "\n".join(out)
 
 
+def _join_cycle(entries: dict[str, dict]) -> list[str]:
+    """A cycle through joins too (``A`` joins ``B``, ``B`` waits for a lock ``A`` holds): the
+    runtime's cycle follows lock owners only."""
+    for start in entries:
+        seen: list[str] = []
+        name: Optional[str] = start
+        while name is not None and name in entries and name not in seen:
+            seen.append(name)
+            name = entries[name].get("blocked_by")
+        if name is not None and name in seen:
+            return seen[seen.index(name):]
+    return []
+
+
+def _is_join(entry: dict) -> bool:
+    return entry.get("blocked_by") is not None and \
+        entry.get("waits_for") == f"thread {entry['blocked_by']} to finish"
+
+
 def _cycle_svg(cycle: list[dict], threads: list[str]) -> str:
-    """Threads and the locks between them on a circle: thread -> waits for -> lock -> held by -> thread."""
+    """The cycle on a circle: thread -> waits for -> lock -> held by -> thread, or
+    thread -> waits for it to end -> thread (a join)."""
     import math
     nodes: list[tuple[str, str, Optional[int]]] = []  # (kind, label, tid)
     for entry in cycle:
         tid = threads.index(entry["name"]) if entry["name"] in threads else None
         nodes.append(("thread", entry["name"], tid))
-        nodes.append(("lock", entry.get("waits_for") or "?", None))
+        if not _is_join(entry):
+            nodes.append(("lock", entry.get("waits_for") or "?", None))
     count = len(nodes)
-    radius = 60 + 24 * count
-    width, height = 2 * radius + 260, 2 * radius + 90
-    cx, cy = width / 2, height / 2
+    radius = 80 + 24 * count
+    width = 2 * radius + 260
+    cx, cy = width / 2, radius + 40
     points = [(cx + radius * math.cos(-math.pi / 2 + 2 * math.pi * i / count),
                cy + radius * math.sin(-math.pi / 2 + 2 * math.pi * i / count)) for i in range(count)]
+    height = max(y for _, y in points) + 45
+    half = {"thread": (95.0, 20.0), "lock": (80.0, 18.0)}  # half width, half height of a node
+
+    def trim(kind: str, ux: float, uy: float) -> float:
+        """From a node's centre along (ux, uy) to just outside its box."""
+        w, h = half[kind]
+        return min(w / abs(ux) if ux else math.inf, h / abs(uy) if uy else math.inf) + 8
+
     out = [f'<svg class="cycle" viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" '
            f'height="{height:.0f}" role="img" aria-label="wait-for cycle">',
            '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" '
@@ -864,14 +893,16 @@ def _cycle_svg(cycle: list[dict], threads: list[str]) -> str:
         (x1, y1), (x2, y2) = points[i], points[(i + 1) % count]
         dx, dy = x2 - x1, y2 - y1
         length = math.hypot(dx, dy) or 1.0
-        pad = 48
-        sx, sy = x1 + dx * pad / length, y1 + dy * pad / length
-        ex, ey = x2 - dx * pad / length, y2 - dy * pad / length
-        label = "waits for" if nodes[i][0] == "thread" else "held by"
-        out.append(f'<line class="edge {"wait" if label == "waits for" else "held"}" x1="{sx:.1f}" '
+        ux, uy = dx / length, dy / length
+        start, stop = trim(nodes[i][0], ux, uy), trim(nodes[(i + 1) % count][0], ux, uy)
+        sx, sy = x1 + ux * start, y1 + uy * start
+        ex, ey = x2 - ux * stop, y2 - uy * stop
+        label = "held by" if nodes[i][0] == "lock" else \
+            "waits for" if nodes[(i + 1) % count][0] == "lock" else "waits for it to end"
+        out.append(f'<line class="edge {"held" if label == "held by" else "wait"}" x1="{sx:.1f}" '
                    f'y1="{sy:.1f}" x2="{ex:.1f}" y2="{ey:.1f}" marker-end="url(#arrow)"/>')
         # the label beside the middle of the edge, on the outer side of the circle
-        mx, my = (x1 + x2) / 2, (y1 + y2) / 2
+        mx, my = (sx + ex) / 2, (sy + ey) / 2
         ox, oy = mx - cx, my - cy
         away = math.hypot(ox, oy) or 1.0
         mx, my = mx + ox / away * 22, my + oy / away * 22 + 4
