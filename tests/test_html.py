@@ -657,3 +657,27 @@ def test_a_cycle_through_a_join_is_drawn_too(tmp_path):
         ["MainThread", "worker", "Lock#1"]
     assert [t.text() for t in svg.find_all("text", "edge-label")] == \
         ["waits for it to end", "waits for", "held by"]
+
+
+def test_a_preemption_between_folded_steps_is_still_drawn(tmp_path):
+    script = tmp_path / "prog.py"
+    script.write_text(COUNTER_SOURCE)
+    f = str(script)
+    g = ("g", 0, "counter")
+    events = [
+        _event(0, 0, "start", "start T-1", f, 7, write=True, location=("s", 1)),
+        _event(0, 0, "start", "start T-2", f, 7, write=True, location=("s", 2)),
+        _event(1, 1, "switch", "switch to T-1", None, None),
+        _event(1, 1, "access", "a", f, 3, location=("g", 0, "a")),      # T-1's own
+        _event(2, 2, "switch", "switch to T-2", None, None, preempted=True),
+        _event(2, 2, "access", "b", f, 3, location=("g", 0, "b")),      # T-2's own
+        _event(3, 1, "switch", "switch to T-1", None, None),
+        _event(3, 1, "access", "a", f, 3, location=("g", 0, "a")),
+        _event(4, 1, "access", "counter", f, 4, write=True, location=g),
+        _event(5, 2, "switch", "switch to T-2", None, None),
+        _event(5, 2, "access", "counter", f, 4, write=True, location=g),
+    ]
+    dom = browser.parse(html_report.render_html(fake_result(script, events, ["MainThread", "T-1", "T-2"])))
+    switches = [(s.attrs["data-from"], s.attrs["data-to"], "preempt" in s.classes)
+                for s in dom.find_all("tr", "switch")]
+    assert ("1", "2", True) in switches

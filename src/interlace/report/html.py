@@ -46,7 +46,8 @@ MAX_FOLDED = 4000
 SMALL_FOLD = 3
 #: Lines of source shown above and below an event's line.
 CONTEXT = 3
-#: Events that are neither data accesses nor bookkeeping: lock, start, join, notify...
+#: Bookkeeping events, never shown: the switches (drawn as arrows instead) and the
+#: dependences systematic search records.
 _HIDDEN_KINDS = frozenset({"switch", "touch", "begin"})
 _TRACEBACK_FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)', re.M)
 
@@ -216,17 +217,12 @@ def _timeline(events: list[dict], threads: list[str], failure: Any,
         nonlocal last_tid
         if not hidden:
             return
+        if last_tid is not None and hidden[0].tid != last_tid:
+            items.append(_Switch(last_tid, hidden[0].tid, hidden[0].preempted))
         if len(hidden) == 1:
-            run = hidden[0]
-            if last_tid is not None and run.tid != last_tid:
-                items.append(_Switch(last_tid, run.tid, run.preempted))
-            folded = _Folded(lane=run.tid)
-        else:
-            folded = _Folded(switches=len(hidden) - 1,
-                             preemptions=sum(run.preempted for run in hidden[1:]))
-            if last_tid is not None and hidden[0].tid != last_tid:
-                folded.switches += 1
-                folded.preemptions += hidden[0].preempted
+            folded = _Folded(lane=hidden[0].tid)
+        else:  # no preemption inside: a preemption starts a group of its own
+            folded = _Folded(switches=len(hidden) - 1)
         for run in hidden:
             for index in run.indices:
                 _fold(folded, events[index], budget)
@@ -236,6 +232,8 @@ def _timeline(events: list[dict], threads: list[str], failure: Any,
 
     for run in _runs(events, start):
         if not any(index in shown for index in run.indices):
+            if run.preempted:  # drawn as an arrow, never folded away
+                flush_hidden()
             hidden.append(run)
             continue
         flush_hidden()
@@ -398,8 +396,10 @@ def _failure_end(threads: list[str], failure: Any) -> Optional[_Failure]:
         return None
     name = _field(failure, "thread")
     tid = threads.index(name) if name in threads else None
-    file, line = _raise_site(_field(failure, "details", ""))
-    return _Failure(tid, _field(failure, "kind", "failure"), _field(failure, "summary", ""), file, line)
+    kind = _field(failure, "kind", "failure")
+    # a deadlock's details are every thread's stack, not a raising line
+    file, line = _raise_site(_field(failure, "details", "")) if kind != "deadlock" else (None, None)
+    return _Failure(tid, kind, _field(failure, "summary", ""), file, line)
 
 
 def _is_racing(event: dict, threads: list[str], races: list[dict]) -> bool:
@@ -506,8 +506,7 @@ def render_html(result: SearchResult, verdicts: Optional[Iterable[str]] = None) 
         if end is not None and end.kind == "deadlock":
             body.append(_deadlock_section(_field(failure, "wait_for"), threads))
         if events:
-            body.append(_timeline_section(items, end, dropped, lanes, threads, sources, failure,
-                                          bool(races)))
+            body.append(_timeline_section(items, end, dropped, lanes, threads, sources, bool(races)))
         elif end is not None:
             why = ("replaying it would hang or crash again" if end.kind in ("hang", "crash")
                    else "the recorded replay did not fail the same way; see the caveats")
@@ -621,7 +620,7 @@ def _legend(races: bool) -> str:
 
 
 def _timeline_section(items: list[Any], end: Optional[_Failure], dropped: int, lanes: list[int],
-                      threads: list[str], sources: _Sources, failure: Any, races: bool) -> str:
+                      threads: list[str], sources: _Sources, races: bool) -> str:
     col = {tid: i for i, tid in enumerate(lanes)}
     out = ['<section class="timeline-section"><h2>Interleaving</h2>',
            '<p class="hint">One lane per thread, steps down the page. Shown: accesses to data two '
@@ -639,7 +638,6 @@ def _timeline_section(items: list[Any], end: Optional[_Failure], dropped: int, l
                    f'{MAX_ROWS} rows (the first and last rows and those around each preemption stay)'
                    '</td></tr></tbody>')
     out.append("<tbody>")
-    running: Optional[int] = None
     mini = ""  # the toggle of a small fold just before, shown on the next event's card
     for index, item in enumerate(items):
         fold_id = f"fold-{index}"
@@ -658,13 +656,11 @@ def _timeline_section(items: list[Any], end: Optional[_Failure], dropped: int, l
                         f'+{item.count}</button>')
         elif isinstance(item, _Switch):
             out.append(_switch_row(item, col, threads))
-            running = item.target
         else:
-            running = item.event["tid"]
-            out.append(_event_row(item, col, sources, threads, mini))
+            out.append(_event_row(item, col, sources, mini))
             mini = ""
     if end is not None:
-        out.append(_failure_row(end, col, running, sources, failure, threads))
+        out.append(_failure_row(end, col, sources))
     out.append("</tbody></table></section>")
     return "\n".join(out)
 
@@ -709,8 +705,7 @@ def _event_html(event: dict, sources: _Sources, extra: str = "", badges: str = "
     return "".join(parts)
 
 
-def _event_row(row: _Row, col: dict[int, int], sources: _Sources, threads: list[str],
-               mini: str = "") -> str:
+def _event_row(row: _Row, col: dict[int, int], sources: _Sources, mini: str = "") -> str:
     extra = (" failing" if row.failing else "") + (" race" if row.race else "")
     badges = ('<span class="tag fail">failing</span>' if row.failing else "") + \
         ('<span class="tag race">race</span>' if row.race else "") + mini
@@ -796,22 +791,21 @@ def _folded_rows(folded: _Folded, col: dict[int, int], threads: list[str], sourc
     return (header + "\n" if head else "") + "\n".join(rows)
 
 
-def _failure_row(end: _Failure, col: dict[int, int], running: Optional[int], sources: _Sources,
-                 failure: Any, threads: list[str]) -> str:
+def _failure_row(end: _Failure, col: dict[int, int], sources: _Sources) -> str:
+    """The exception in the failing thread's lane; a deadlock (or a thread without a lane)
+    across all lanes."""
     ref = sources.ref(end.file, end.line)
     src = ""
     if end.file:
         src = (f'<div class="src"><span class="where">{_e(os.path.basename(end.file))}:{_e(end.line)}'
                f'</span> <code>{_e(sources.line(end.file, end.line))}</code></div>')
-    if end.kind == "deadlock" or end.thread not in col:
-        label = "Deadlock: no thread can run" if end.kind == "deadlock" else end.kind
-        return (f'<tr class="failure-row"><td class="step"></td><td colspan="{len(col)}">'
-                f'<div class="exc" id="failure"{f" data-src={chr(34)}{ref}{chr(34)}" if ref else ""}>'
-                f'<div class="what"><span class="op">&#10006; {_e(label)}</span> '
-                f'<span class="loc">{_e(end.summary)}</span></div>{src}</div></td></tr>')
-    content = (f'<div class="exc" id="failure"' + (f' data-src="{ref}" tabindex="0"' if ref else "") + '>'
-               f'<div class="what"><span class="op">&#10006; {_e(end.kind)}</span> '
+    label = "Deadlock: no thread can run" if end.kind == "deadlock" else end.kind
+    content = ('<div class="exc" id="failure"' + (f' data-src="{ref}" tabindex="0"' if ref else "") + '>'
+               f'<div class="what"><span class="op">&#10006; {_e(label)}</span> '
                f'<span class="loc">{_e(end.summary)}</span></div>{src}</div>')
+    if end.kind == "deadlock" or end.thread not in col:
+        return (f'<tr class="failure-row"><td class="step"></td>'
+                f'<td colspan="{len(col)}">{content}</td></tr>')
     return (f'<tr class="failure-row" data-tid="{end.thread}"><td class="step"></td>'
             f'{_cells(col, end.thread, content, end.thread)}</tr>')
 
