@@ -188,15 +188,16 @@ def _raise_site(details: str) -> tuple[Optional[str], Optional[int]]:
     return None, None
 
 
-def _timeline(events: list[dict], threads: list[str], failure: Any,
+def _timeline(recorded: list[Any], threads: list[str], failure: Any,
               races: list[dict]) -> tuple[list[Any], Optional[_Failure], int]:
     """The rows of the page (events, switches, folded stretches), the failure, rows dropped.
 
     Shown: what ``relevant_trace`` keeps, every synchronization event and the failing events;
     the rest is folded.  Switches are drawn where the running thread really changed.
     """
+    events = [_plain(event) for event in recorded]
     start = next((i for i, e in enumerate(events) if e["kind"] == "start"), 0)
-    shown = _shown(events, threads, start)
+    shown = _shown(recorded, events, threads, start)
     candidates = _failing_events(events, threads, failure)
     # of the accesses at the raising line, the shared ones; else the last one (it failed there)
     failing = (candidates & shown) or ({max(candidates)} if candidates else set())
@@ -318,9 +319,14 @@ def _settle(folded: _Folded) -> _Folded:
     return folded
 
 
-def _shown(events: list[dict], threads: list[str], start: int) -> set[int]:
+def _plain(event: Any) -> dict:
+    """A recorded event as a dict (``EventLog.as_dicts`` gives dicts; an ``Event`` works too)."""
+    return event if isinstance(event, dict) else dict(vars(event))
+
+
+def _shown(recorded: list[Any], events: list[dict], threads: list[str], start: int) -> set[int]:
     """Indices of the events ``relevant_trace`` keeps, and of every synchronization event."""
-    lines, _ = relevant_trace(events, threads, limit=sys.maxsize)
+    lines, _ = relevant_trace(recorded, threads, limit=sys.maxsize)
     wanted = Counter((line.step, line.thread, line.kind, line.text, line.file, line.line)
                      for line in lines)
     shown = set()
