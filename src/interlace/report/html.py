@@ -635,7 +635,8 @@ def _timeline_section(items: list[Any], end: Optional[_Failure], dropped: int, l
            '<table class="timeline"><colgroup><col class="step-col">'
            + "".join('<col>' for _ in lanes) + '</colgroup><thead><tr><th class="step">step</th>']
     for tid in lanes:
-        out.append(f'<th class="lane-head t{tid}" data-tid="{tid}"><span class="dot"></span>'
+        out.append(f'<th class="lane-head t{tid}" data-tid="{tid}" title="{_e(_name(threads, tid))}">'
+                   '<span class="dot"></span>'
                    f'{_e(_name(threads, tid))}</th>')
     out.append("</tr></thead>")
     if dropped:
