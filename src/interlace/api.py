@@ -112,6 +112,8 @@ class PytestSession:
 
     #: ``pytest --interlace-replay TOKEN``: ``check``-decorated tests replay it.
     replay_token: Optional[str] = None
+    #: ``pytest --interlace-html DIR``: a failing ``check``-decorated test writes its page there.
+    html_dir: Optional[str] = None
     #: The running test as a command-line argument, for replay commands (``None`` outside the
     #: plugin, or with ``-p no:interlace``).
     test_argument: Optional[str] = None
@@ -229,6 +231,11 @@ def check(func: Optional[F] = None, /, *, budget: Optional[int] = None,
             token = replay or pytest_session.replay_token
             result = run_replay(token, config) if token else run_search(config)
             raise_pytest_outcome(result)
+            if not result.ok and pytest_session.html_dir is not None:
+                from .report.html import write_test_report
+                label = pytest_session.test_argument or function.__qualname__
+                raise AssertionError(result.report + write_test_report(
+                    result.raw, pytest_session.html_dir, label))
             result.assert_ok()
 
         explored.__interlace_explores__ = True  # type: ignore[attr-defined]

@@ -95,6 +95,8 @@ def _add_common(parser: argparse.ArgumentParser, model: bool = True) -> None:
     parser.add_argument("--include", action="append", default=[], metavar="PACKAGE",
                         help="also put switch points inside this installed package (repeatable)")
     parser.add_argument("--json", metavar="PATH", help="write the result as JSON")
+    parser.add_argument("--html", metavar="PATH",
+                        help="write a self-contained HTML report (one lane per thread; docs/html-report.md)")
 
 
 def _optional_commands():
@@ -132,6 +134,7 @@ def _check_include(names: Sequence[str]) -> None:
 def _config(args: argparse.Namespace, **overrides) -> search_mod.SearchConfig:
     _check_script(args.script)
     _check_include(args.include)
+    _check_html_path(args.html)
     fields = dict(script=os.path.abspath(args.script), argv=tuple(args.args),
                   max_steps=args.max_steps, include=tuple(args.include))
     fields.update(overrides)
@@ -160,6 +163,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.json:
         from .report.jsonreport import write_json
         write_json(result, args.json)
+    _write_html(result, args.html)
     if result.stopped_by == "interrupt" and not result.found:
         return EXIT_INTERRUPTED
     return EXIT_BUG if result.found else EXIT_OK
@@ -192,6 +196,7 @@ def _run_all_models(config: search_mod.SearchConfig, args: argparse.Namespace) -
     if args.json:
         from .report.jsonreport import write_json_models
         write_json_models(result, verdicts, args.json)
+    _write_html(result, args.html, verdicts)
     found = any(v.result is not None and v.result.found for v in verdicts)
     if result.stopped_by == "interrupt" and not found:
         return EXIT_INTERRUPTED
@@ -206,7 +211,29 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     if args.json:
         from .report.jsonreport import write_json
         write_json(result, args.json)
+    _write_html(result, args.html)
     return EXIT_BUG if result.found else EXIT_OK
+
+
+def _check_html_path(path: Optional[str]) -> None:
+    """``--html PATH``: refused before the search when the report could not be written."""
+    if path is None:
+        return
+    from .report.html import check_writable
+    problem = check_writable(path)
+    if problem is not None:
+        raise UsageError(f"--html: cannot write {path}: {problem}")
+
+
+def _write_html(result: search_mod.SearchResult, path: Optional[str], verdicts=None) -> None:
+    if path is None:
+        return
+    from .report.html import write_html
+    try:
+        write_html(result, path, verdicts)
+    except OSError as exc:
+        raise UsageError(f"--html: cannot write {path}: {exc.strerror or exc}") from None
+    print(f"HTML report: {path}")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -68,6 +68,8 @@ class Settings:
     timeout: float
     include: tuple[str, ...]
     replay: Optional[str]
+    #: ``--interlace-html DIR``: one HTML report per failing test, in this folder.
+    html: Optional[str] = None
 
     @property
     def active(self) -> bool:
@@ -111,6 +113,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--interlace-replay", default=None, metavar="TOKEN",
                     help="replay one recorded interleaving of the selected test (printed when "
                          "a test fails under --interlace)")
+    group.addoption("--interlace-html", default=None, metavar="DIR",
+                    help="write an HTML report of each failing test's interleaving into DIR "
+                         "(docs/html-report.md)")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -136,12 +141,14 @@ def pytest_configure(config: pytest.Config) -> None:
     if settings.active:
         _lock_factories.install()
     api.pytest_session.replay_token = settings.replay
+    api.pytest_session.html_dir = settings.html
     config.pluginmanager.register(_Summary(config, settings), "interlace-summary")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     _lock_factories.uninstall()
     api.pytest_session.replay_token = None
+    api.pytest_session.html_dir = None
 
 
 def _settings(config: pytest.Config) -> Settings:
@@ -165,7 +172,19 @@ def _settings(config: pytest.Config) -> Settings:
                     model=config.getoption("interlace_model"),
                     seed=config.getoption("interlace_seed"),
                     timeout=config.getoption("interlace_timeout"),
-                    include=include, replay=replay)
+                    include=include, replay=replay, html=_html_dir(config.getoption("interlace_html")))
+
+
+def _html_dir(path: Optional[str]) -> Optional[str]:
+    if path is None:
+        return None
+    path = os.path.abspath(path)
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        raise pytest.UsageError(f"--interlace-html: cannot use {path} as the reports' folder: "
+                                f"{exc.strerror or exc}") from None
+    return path
 
 
 # -- running a test ----------------------------------------------------------------------------
@@ -254,8 +273,16 @@ def _explore(item: pytest.Function, settings: Settings) -> bool:
         warnings.warn_explicit(InterlaceWarning(caveat), InterlaceWarning, filename=str(path),
                                lineno=(line or 0) + 1)
     if not result.ok:
-        pytest.fail(result.report, pytrace=False)
+        pytest.fail(result.report + _html_report(item, result, settings.html), pytrace=False)
     return True
+
+
+def _html_report(item: pytest.Function, result: api.ExploreResult, folder: Optional[str]) -> str:
+    """``--interlace-html``: write the failing test's report; the line that names it."""
+    if folder is None:
+        return ""
+    from .report.html import write_test_report
+    return write_test_report(result.raw, folder, item.nodeid)
 
 
 def _or_fail(compute: Callable[[], Any], context: str) -> Any:

@@ -41,6 +41,23 @@ def describe_deadlock(sched: "Scheduler", live: list[ManagedThread]) -> tuple[st
     return summary, "\n".join(lines)
 
 
+def wait_for_graph(live: list[ManagedThread]) -> dict:
+    """The deadlock as plain data (the HTML report draws it): per live thread what it holds,
+    what it waits for and which thread that is up to (the owner, or the thread it joins),
+    and the names on the cycle, if there is one."""
+    def blocker(thread: ManagedThread):
+        waited = thread.waiting_for
+        if isinstance(waited, ManagedThread):
+            return waited.name
+        owner = getattr(waited, "_interlace_owner", None)
+        return owner.name if owner is not None else None
+
+    return {"threads": [{"name": t.name, "holds": [label(lock) for lock in t.held],
+                         "waits_for": label(t.waiting_for) if t.waiting_for is not None else None,
+                         "blocked_by": blocker(t)} for t in live],
+            "cycle": [t.name for t in _find_cycle(live)]}
+
+
 def _owner(thread: ManagedThread) -> ManagedThread:
     return getattr(thread.waiting_for, "_interlace_owner", None) or thread
 

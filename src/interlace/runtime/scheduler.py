@@ -449,9 +449,12 @@ class Scheduler:
         message = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         self.fail(kind, f"{message} (in thread {thread.name})", details=text, thread=thread)
 
-    def fail(self, kind: str, summary: str, details: str = "", thread: Optional[ManagedThread] = None) -> None:
+    def fail(self, kind: str, summary: str, details: str = "", thread: Optional[ManagedThread] = None,
+             extra: Optional[dict] = None) -> None:
+        """``extra``: more plain fields of the outcome (a deadlock's ``wait_for`` graph)."""
         self.conclude({"failed": True, "kind": kind, "summary": summary, "details": details,
-                       "thread": (thread or self.current).name if (thread or self.current) else None})
+                       "thread": (thread or self.current).name if (thread or self.current) else None,
+                       **(extra or {})})
 
     def conclude(self, outcome: dict) -> None:
         self.finished = True
@@ -469,12 +472,12 @@ class Scheduler:
         self._finish(outcome)
 
     def _deadlock_or_done(self, me: ManagedThread) -> None:
-        from .deadlock import describe_deadlock
+        from .deadlock import describe_deadlock, wait_for_graph
         live = [t for t in self.threads if t.state is not State.FINISHED]
         if all(t.daemon for t in live if t.tid != 0) and self.threads[0].state is State.FINISHED:
             self.conclude({"failed": False})
         summary, details = describe_deadlock(self, live)
-        self.fail("deadlock", summary, details)
+        self.fail("deadlock", summary, details, extra={"wait_for": wait_for_graph(live)})
 
 
 class LockOrder:
