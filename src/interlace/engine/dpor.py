@@ -29,7 +29,7 @@ from ..runtime.events import Footprint, Sleeper, footprint_of
 class Transition:
     tid: int
     footprint: Footprint
-    #: Locks acquired (their ``("s", n)`` locations).  Two acquisitions of one lock race with
+    #: Locks acquired (their ``("sync", n, None)`` locations).  Two acquisitions of one lock race with
     #: each other even though the first thread's release orders them.
     acquires: frozenset = frozenset()
     #: Primitives this transition hands on (releases a lock, starts or ends a thread)...
@@ -235,9 +235,7 @@ class Explorer:
             before = node.explored.get(node.chosen)
             now = transitions[step]
             if before is not None and (now.tid != node.chosen or now.footprint.locations != before.locations):
-                self.divergence = (f"at step {step}, thread {now.tid} touched "
-                                   f"{sorted(map(str, now.footprint.locations))} where it had touched "
-                                   f"{sorted(map(str, before.locations))}")
+                self.divergence = _difference(step, node.chosen, now, before)
                 return
 
     # -- races ---------------------------------------------------------------------------------
@@ -288,6 +286,33 @@ class Explorer:
         if tid in node.pending():
             self._order += 1
             heapq.heappush(self._queue, (node.cost(tid), -node.depth, self._order, node, tid))
+
+
+def _difference(step: int, chosen: int, now: Transition, before: Footprint) -> str:
+    """The first access that differed between two runs of one prefix, and both footprints."""
+    def show(locations: dict) -> str:
+        return "{" + ", ".join(f"{'write' if w else 'read'} {_show_location(loc)}"
+                               for loc, w in locations.items()) + "}"
+    if now.tid != chosen:
+        return f"at step {step}, thread {now.tid} ran where thread {chosen} had run"
+    first = next((loc for loc in now.footprint.locations
+                  if before.locations.get(loc) != now.footprint.locations[loc]), None)
+    if first is None:
+        first = next(loc for loc in before.locations if loc not in now.footprint.locations)
+    return (f"at step {step}, thread {now.tid} first differed at {_show_location(first)}; "
+            f"it touched {show(now.footprint.locations)} where it had touched "
+            f"{show(before.locations)}")
+
+
+def _show_location(loc: tuple) -> str:
+    space, obj, key = (tuple(loc) + (None, None))[:3]
+    if space == "obj":
+        return f"object #{obj}" + ("" if key is None else f"[{key!r}]")
+    if space == "sync":
+        return f"primitive #{obj}"
+    if space == "cell":
+        return f"cell {key}"
+    return str(space)
 
 
 def _transitions(events: list[dict], choices: list) -> list[Transition]:
@@ -342,13 +367,13 @@ def _location_index(transitions: list[Transition]) -> dict[object, list[int]]:
 
 def _buckets(fp: Footprint) -> set:
     keys = {_bucket(loc) for loc in fp.locations}
-    keys.update(("o", c) for c in fp.parts)
+    keys.update(("obj", c) for c in fp.parts)
     return keys
 
 
 def _bucket(loc: tuple) -> object:
     """Index key: containers by object, so whole and keyed accesses meet in one list."""
-    return ("o", loc[1]) if loc[0] == "o" else loc
+    return ("obj", loc[1]) if loc[0] == "obj" else loc
 
 
 def _dependent_before(j: int, transitions: list[Transition], index: dict) -> list[int]:
