@@ -256,11 +256,11 @@ def resolve(step: Step, frame: types.FrameType, rec: "Recorder") -> list[Access]
 
 
 def _unnamed(expr: object, what: str) -> list[Access]:
-    """An operation on an object the recorder cannot name.
+    """An operation on an object the recorder cannot name: reported as unmodelled.
 
-    A fresh result of a call used at once (``super().__init__()``, ``make().x``) is reached
-    through that call, whose own code is recorded: it is not reported."""
-    if isinstance(expr, Call):
+    ``super()`` is the one exception: the object it stands for is ``self``, whose own
+    attributes the method's code touches (and records) by name."""
+    if isinstance(expr, Call) and isinstance(expr.func, Global) and expr.func.name == "super":
         return []
     return [Access(None, f"{what} of an object interlace could not name", True)]
 
