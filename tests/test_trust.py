@@ -196,3 +196,12 @@ def test_safe_programs_get_no_false_alarm(name):
     assert result.verdict == "verified", (result.summary, result.warnings)
     result = search(SearchConfig(script=str(TRUST / name), budget=50, timeout=120))
     assert result.verdict == "no-bug-found", result.summary
+
+
+def test_a_slice_argument_leaves_the_method_call_recorded():
+    """``out.append(data[1:])``: on 3.12+ ``BINARY_SLICE`` pops three operands; counting two
+    made the symbolic stack name ``out`` as the callee (once a ``TypeError`` injected into
+    the program, later a missed write of ``out``)."""
+    outcome = _recorded_default("slice_append.py")
+    texts = [e["text"] for e in outcome["events"] if e["kind"] == "access" and e["write"]]
+    assert "out.append()" in texts, texts
