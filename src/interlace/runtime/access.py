@@ -127,8 +127,12 @@ def evaluate(expr: object, frame: types.FrameType) -> Any:
         return _read_local(frame, expr.name)
     if isinstance(expr, Const):
         return expr.value
-    if isinstance(expr, Global):
-        value = frame.f_globals.get(expr.name, MISSING)
+    if isinstance(expr, Global):  # also ``LOAD_NAME``: a class body's namespace comes first
+        value = MISSING
+        if not frame.f_code.co_flags & 1:  # not CO_OPTIMIZED: f_locals is the namespace itself
+            value = frame.f_locals.get(expr.name, MISSING)
+        if value is MISSING:
+            value = frame.f_globals.get(expr.name, MISSING)
         return frame.f_builtins.get(expr.name, MISSING) if value is MISSING else value
     if isinstance(expr, Attr):
         base = evaluate(expr.base, frame)
@@ -234,7 +238,14 @@ def resolve(step: Step, frame: types.FrameType, rec: "Recorder") -> list[Access]
     """The accesses ``step`` is about to make (none for a call into recorded code)."""
     kind = step.kind
     if kind == "global":
-        return [_global(step, frame, rec)]
+        out = [_global(step, frame.f_globals, frame, rec)]
+        if step.opname.endswith("_NAME") and not frame.f_code.co_flags & 1:
+            namespace = frame.f_locals  # a class body's (a module's is its globals)
+            if namespace is not frame.f_globals:
+                if step.write:
+                    return [_global(step, namespace, frame, rec)]
+                out.insert(0, _global(step, namespace, frame, rec))
+        return out
     if kind == "cell":
         # A frame does not expose its cell objects, and the function that defines the cell
         # is not the one that uses it (``main`` and ``main.<locals>.work``): name a cell by
@@ -265,8 +276,7 @@ def _unnamed(expr: object, what: str) -> list[Access]:
     return [Access(None, f"{what} of an object interlace could not name", True)]
 
 
-def _global(step: Step, frame: types.FrameType, rec: "Recorder") -> Access:
-    namespace = frame.f_globals
+def _global(step: Step, namespace: dict, frame: types.FrameType, rec: "Recorder") -> Access:
     value = namespace.get(step.name, MISSING) if not step.write and rec.values else MISSING
     # A module's globals are its attributes: the module and its dict share one number.
     return Access(Location(OBJECT, rec.objects.number(namespace), step.name), step.name,
