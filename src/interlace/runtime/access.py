@@ -257,7 +257,7 @@ def resolve(step: Step, frame: types.FrameType, rec: "Recorder") -> list[Access]
         base = step.operands[0]
         obj = evaluate(base, frame)
         if obj is MISSING:
-            return _unnamed(base, f"attribute .{step.name}")
+            return _unnamed(base, f"attribute .{step.name}", frame)
         return list(_attribute(obj, step.name, step.write, _label(base, obj, frame, rec), rec))
     if kind in ("item", "slice", "contains", "inplace", "iter"):
         return _item(step, frame, rec)
@@ -266,13 +266,17 @@ def resolve(step: Step, frame: types.FrameType, rec: "Recorder") -> list[Access]
     return []
 
 
-def _unnamed(expr: object, what: str) -> list[Access]:
+def _unnamed(expr: object, what: str, frame: types.FrameType) -> list[Access]:
     """An operation on an object the recorder cannot name: reported as unmodelled.
 
-    ``super()`` is the one exception: the object it stands for is ``self``, whose own
-    attributes the method's code touches (and records) by name."""
-    if isinstance(expr, Call) and isinstance(expr.func, Global) and expr.func.name == "super":
-        return []
+    Two results of calls are known without seeing them: ``super()`` stands for ``self``,
+    whose attributes the method's code touches (and records) by name, and a class called on
+    the spot (``queue.Queue().get()``, ``Thread(...).start()``) makes a fresh object no
+    other thread can have seen yet."""
+    if isinstance(expr, Call) and not isinstance(expr.func, MethodRef):
+        func = evaluate(expr.func, frame)
+        if func is super or (func is not MISSING and is_type(func)):
+            return []
     return [Access(None, f"{what} of an object interlace could not name", True)]
 
 
@@ -330,7 +334,7 @@ def _item(step: Step, frame: types.FrameType, rec: "Recorder") -> list[Access]:
     if kind == "iter" and container is not MISSING and _container_kind(container) is None:
         return _iterate_iterator(container, base, frame, rec)
     if container is MISSING:
-        return [] if kind == "inplace" else _unnamed(base, f"{step.opname}")
+        return [] if kind == "inplace" else _unnamed(base, f"{step.opname}", frame)
     shape = _container_kind(container)
     if kind == "inplace" and shape is None:
         return []  # ``x += 1`` on a number: the load and store are the accesses
@@ -408,7 +412,7 @@ def _call(step: Step, frame: types.FrameType, rec: "Recorder") -> Iterator[Acces
     if isinstance(callee, MethodRef):
         receiver = evaluate(callee.base, frame)
         if receiver is MISSING:
-            yield from _unnamed(callee.base, f"call of .{callee.name}()")
+            yield from _unnamed(callee.base, f"call of .{callee.name}()", frame)
             return
         yield from _method(receiver, callee.name, args, _label(callee.base, receiver, frame, rec),
                            frame, rec)
@@ -485,7 +489,7 @@ def _builtin(func: Any, args: tuple, frame: types.FrameType, rec: "Recorder") ->
             return
         target = evaluate(args[0], frame)
         if target is MISSING:
-            yield from _unnamed(args[0], f"{name}()")
+            yield from _unnamed(args[0], f"{name}()", frame)
             return
         attr = evaluate(args[1], frame)
         write = func is setattr or func is delattr
