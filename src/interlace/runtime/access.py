@@ -20,7 +20,6 @@ never fewer); an operation on an object that cannot be named is reported as *unm
 
 from __future__ import annotations
 
-import builtins
 import collections
 import sys
 import types
@@ -701,4 +700,4 @@ def callee_is_python(step: Step, frame: types.FrameType) -> bool:
 
 
 __all__ = ["Access", "MISSING", "Namer", "evaluate", "resolve", "plain", "callee_is_python",
-           "instance_dict", "class_lookup", "release_locals", "builtins"]
+           "instance_dict", "class_lookup", "release_locals"]

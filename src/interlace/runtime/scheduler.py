@@ -17,7 +17,7 @@ from typing import Any, Callable, Optional, Sequence
 from ..bytecode.plan import Step
 from ..hooks.scope import PACKAGE_DIR as _PACKAGE_DIR
 from .access import callee_is_python, release_locals
-from .recorder import CLOCK_LOCATION, Location, Recorder
+from .recorder import CLOCK_LOCATION, Recorder
 from .policies import Policy, default_choice
 from .threads import ManagedThread, State, handoff as _handoff
 
