@@ -205,3 +205,20 @@ def test_a_slice_argument_leaves_the_method_call_recorded():
     outcome = _recorded_default("slice_append.py")
     texts = [e["text"] for e in outcome["events"] if e["kind"] == "access" and e["write"]]
     assert "out.append()" in texts, texts
+
+
+def test_a_recorder_failure_during_replay_is_an_internal_error(monkeypatch, capsys):
+    from interlace import cli
+    from interlace.runtime import recorder
+
+    def broken(self, step, frame, at, tid):
+        raise RuntimeError("recorder exploded")
+
+    monkeypatch.setattr(recorder.Recorder, "access", broken)
+    from interlace.engine.schedule import Schedule, python_tag, script_hash
+    from interlace.models import Model
+    script = str(TRUST / "slice_append.py")
+    token = Schedule(Model.FREE_THREADED, python_tag(), script_hash(script), ()).token()
+    status = cli.main(["replay", "--schedule", token, script])
+    out = capsys.readouterr().out
+    assert status == 3 and "INTERNAL ERROR of interlace" in out
