@@ -205,9 +205,12 @@ def _run_all_models(config: search_mod.SearchConfig, args: argparse.Namespace) -
         from .report.jsonreport import write_json_models
         write_json_models(result, verdicts, args.json)
     found = any(v.result is not None and v.result.found for v in verdicts)
-    if result.stopped_by == "interrupt" and not found:
-        return EXIT_INTERRUPTED
-    return EXIT_BUG if found else EXIT_OK
+    if found:
+        return EXIT_BUG
+    if any(v.result is not None and v.result.verdict in ("inconclusive", "internal-error")
+           for v in verdicts):
+        return EXIT_UNSURE
+    return EXIT_INTERRUPTED if result.stopped_by == "interrupt" else EXIT_OK
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
