@@ -1,7 +1,8 @@
 """``interlace`` command line: ``run``, ``replay`` (and the commands other modules add).
 
 Exit codes: 0 nothing found (within the stated budget), 1 bug found, 2 usage error,
-130 interrupted.
+3 inconclusive (the program did not repeat itself under systematic search) or an internal
+error of interlace, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -17,6 +18,19 @@ from .engine import search as search_mod
 from .models import Model
 
 EXIT_OK, EXIT_BUG, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+#: Neither a bug nor "nothing found": the search could not trust itself (verdict
+#: ``inconclusive``) or interlace failed (``internal-error``).
+EXIT_UNSURE = 3
+
+
+def _exit_code(result) -> int:
+    if result.found:
+        return EXIT_BUG
+    if result.verdict in ("inconclusive", "internal-error"):
+        return EXIT_UNSURE
+    if result.stopped_by == "interrupt":
+        return EXIT_INTERRUPTED
+    return EXIT_OK
 
 
 class UsageError(Exception):
@@ -164,9 +178,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         from .report.jsonreport import write_json
         write_json(result, args.json)
     _write_html(result, args.html)
-    if result.stopped_by == "interrupt" and not result.found:
-        return EXIT_INTERRUPTED
-    return EXIT_BUG if result.found else EXIT_OK
+    return _exit_code(result)
 
 
 def _first_model(model) -> Model:
@@ -198,9 +210,12 @@ def _run_all_models(config: search_mod.SearchConfig, args: argparse.Namespace) -
         write_json_models(result, verdicts, args.json)
     _write_html(result, args.html, verdicts)
     found = any(v.result is not None and v.result.found for v in verdicts)
-    if result.stopped_by == "interrupt" and not found:
-        return EXIT_INTERRUPTED
-    return EXIT_BUG if found else EXIT_OK
+    if found:
+        return EXIT_BUG
+    if any(v.result is not None and v.result.verdict in ("inconclusive", "internal-error")
+           for v in verdicts):
+        return EXIT_UNSURE
+    return EXIT_INTERRUPTED if result.stopped_by == "interrupt" else EXIT_OK
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
@@ -212,7 +227,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         from .report.jsonreport import write_json
         write_json(result, args.json)
     _write_html(result, args.html)
-    return EXIT_BUG if result.found else EXIT_OK
+    return _exit_code(result)
 
 
 def _check_html_path(path: Optional[str]) -> None:

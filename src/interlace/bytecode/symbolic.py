@@ -204,6 +204,11 @@ def _step(instr: dis.Instruction, stack: SymbolicStack) -> None:  # noqa: C901 -
         _rotate(op, arg, stack)
     elif op == "POP_TOP":
         stack.pop()
+    elif op == "BINARY_SLICE":  # container, start, stop (3.12+): one more than other BINARY_s
+        stack.pop(3)
+        stack.push(UNKNOWN)
+    elif op == "STORE_SLICE":  # value, container, start, stop
+        stack.pop(4)
     elif op in _POP2_PUSH1 or op.startswith(("BINARY_", "INPLACE_")):
         stack.pop(2)
         stack.push(UNKNOWN)

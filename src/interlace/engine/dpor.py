@@ -22,14 +22,14 @@ import heapq
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ..runtime.events import Footprint, Sleeper, footprint_of
+from ..runtime.events import Footprint, Sleeper
 
 
 @dataclass
 class Transition:
     tid: int
     footprint: Footprint
-    #: Locks acquired (their ``("s", n)`` locations).  Two acquisitions of one lock race with
+    #: Locks acquired (their ``("sync", n, None)`` locations).  Two acquisitions of one lock race with
     #: each other even though the first thread's release orders them.
     acquires: frozenset = frozenset()
     #: Primitives this transition hands on (releases a lock, starts or ends a thread)...
@@ -131,6 +131,9 @@ class Explorer:
         #: Alternatives not yet run, as ``(cost, -depth, order, node, tid)``: a heap.
         self._queue: list[tuple[int, int, int, Node, int]] = []
         self._order = 0
+        #: The previous execution's happens-before, whose clocks the next one reuses for the
+        #: transitions the two share from the start.
+        self._last_hb: Optional["HappensBefore"] = None
 
     # -- the loop ------------------------------------------------------------------------------
 
@@ -166,11 +169,11 @@ class Explorer:
             self.path[start - 1].explored[self.path[start - 1].chosen] = transitions[start].footprint
         self._extend(start, choices, transitions)
         if self.reduce:
-            index = _location_index(transitions)
-            clocks = _vector_clocks(transitions, index)
+            hb = HappensBefore(transitions, self._last_hb)
+            self._last_hb = hb
             for j in range(max(start, 1), len(transitions)):
-                for i in _races(j, transitions, clocks, index):
-                    self._reverse(i, j, transitions, clocks)
+                for i in hb.races(j):
+                    self._reverse(i, j, transitions, hb.clocks)
         else:
             for step in range(start + 1, len(self.path) + 1):
                 for tid in self.path[step - 1].enabled:
@@ -235,9 +238,7 @@ class Explorer:
             before = node.explored.get(node.chosen)
             now = transitions[step]
             if before is not None and (now.tid != node.chosen or now.footprint.locations != before.locations):
-                self.divergence = (f"at step {step}, thread {now.tid} touched "
-                                   f"{sorted(map(str, now.footprint.locations))} where it had touched "
-                                   f"{sorted(map(str, before.locations))}")
+                self.divergence = _difference(step, node.chosen, now, before)
                 return
 
     # -- races ---------------------------------------------------------------------------------
@@ -290,101 +291,207 @@ class Explorer:
             heapq.heappush(self._queue, (node.cost(tid), -node.depth, self._order, node, tid))
 
 
+def _difference(step: int, chosen: int, now: Transition, before: Footprint) -> str:
+    """The first access that differed between two runs of one prefix, and both footprints."""
+    def show(locations: dict) -> str:
+        return "{" + ", ".join(f"{'write' if w else 'read'} {_show_location(loc)}"
+                               for loc, w in locations.items()) + "}"
+    if now.tid != chosen:
+        return f"at step {step}, thread {now.tid} ran where thread {chosen} had run"
+    first = next((loc for loc in now.footprint.locations
+                  if before.locations.get(loc) != now.footprint.locations[loc]), None)
+    if first is None:
+        first = next(loc for loc in before.locations if loc not in now.footprint.locations)
+    return (f"at step {step}, thread {now.tid} first differed at {_show_location(first)}; "
+            f"it touched {show(now.footprint.locations)} where it had touched "
+            f"{show(before.locations)}")
+
+
+def _show_location(loc: tuple) -> str:
+    space, obj, key = (tuple(loc) + (None, None))[:3]
+    if space == "obj":
+        return f"object #{obj}" + ("" if key is None else f"[{key!r}]")
+    if space == "sync":
+        return f"primitive #{obj}"
+    if space == "cell":
+        return f"cell {key}"
+    return str(space)
+
+
 def _transitions(events: list[dict], choices: list) -> list[Transition]:
     """Transition ``s`` is what ran after choice point ``s`` (0: the main thread's start)."""
     count = len(choices) + 1
-    grouped: list[list[dict]] = [[] for _ in range(count)]
+    footprints = [Footprint() for _ in range(count)]
+    special: list[Optional[dict[str, set]]] = [None] * count  # kind -> locations, sync kinds only
     for event in events:
         step = event["step"]
-        if step < count and event.get("location") is not None:
-            grouped[step].append(event)
+        location = event.get("location")
+        if step >= count or location is None:
+            continue
+        location = tuple(location)
+        footprints[step].add(location, bool(event.get("write")))
+        kind = event["kind"]
+        if kind in _SPECIAL:
+            kinds = special[step]
+            if kinds is None:
+                kinds = special[step] = {}
+            kinds.setdefault(kind, set()).add(location)
     tids = [0] + [choice[1] for choice in choices]
-    return [Transition(tids[s], footprint_of(grouped[s]), _locations(grouped[s], ("acquire",)),
-                       _locations(grouped[s], _ENABLING), _locations(grouped[s], _NEEDING))
-            for s in range(count)]
+    out = []
+    for s in range(count):
+        kinds = special[s] or {}
+        out.append(Transition(tids[s], footprints[s], _of(kinds, ("acquire",)),
+                              _of(kinds, _ENABLING), _of(kinds, _NEEDING)))
+    return out
 
 
 _ENABLING = ("release", "start", "end")
 _NEEDING = ("acquire", "begin", "join")
+_SPECIAL = frozenset(_ENABLING + _NEEDING)
 
 
-def _locations(events: list[dict], kinds: tuple[str, ...]) -> frozenset:
-    return frozenset(tuple(e["location"]) for e in events if e["kind"] in kinds)
+def _of(kinds: dict[str, set], wanted: tuple[str, ...]) -> frozenset:
+    out: set = set()
+    for kind in wanted:
+        out.update(kinds.get(kind, ()))
+    return frozenset(out)
 
 
-def _vector_clocks(transitions: list[Transition], index: dict) -> list[dict[int, int]]:
-    """``clocks[j][t]``: the last transition of thread ``t`` that happens before ``j`` (or is it).
+class _Accesses:
+    """The accesses to one location (or one key of an object) that later ones depend on:
+    the last write, and the last read of each thread since.  An earlier access is ordered
+    before one of these, so it never needs looking at again (this is what makes the
+    analysis linear in the execution's length instead of quadratic)."""
 
-    Happens-before is program order plus the order of dependent transitions.
+    __slots__ = ("write", "reads")
+
+    def __init__(self) -> None:
+        self.write: Optional[int] = None
+        self.reads: dict[int, int] = {}
+
+
+class HappensBefore:
+    """Happens-before of one execution's transitions, computed in one forward pass.
+
+    Happens-before is program order plus the order of dependent transitions.  For each
+    transition ``j`` the pass finds the earlier transitions of other threads it depends on
+    *directly* (``dependent[j]``: through each location, only the last write and the reads
+    since), its vector clock (``clocks[j][t]``: the last transition of thread ``t`` that
+    happens before ``j``, or is it), its thread's previous transition, and for each lock it
+    acquires the previous acquisition.  Every race of ``j`` is among ``dependent[j]``: any
+    other dependent transition is ordered before one of them.
+
+    ``previous``: the happens-before of the execution before; the clocks of the transitions
+    both executions share from the start (same threads, same footprints) are reused.
     """
-    clocks: list[dict[int, int]] = []
-    last_of: dict[int, int] = {}
-    for j, tr in enumerate(transitions):
-        clock = dict(clocks[last_of[tr.tid]]) if tr.tid in last_of else {}
-        for i in _dependent_before(j, transitions, index):
-            for t, k in clocks[i].items():
-                if clock.get(t, -1) < k:
-                    clock[t] = k
-        clock[tr.tid] = j
-        clocks.append(clock)
-        last_of[tr.tid] = j
-    return clocks
 
+    def __init__(self, transitions: list[Transition], previous: Optional["HappensBefore"] = None) -> None:
+        self.transitions = transitions
+        self.clocks: list[dict[int, int]] = []
+        self.dependent: list[list[int]] = []
+        self.previous_of: list[Optional[int]] = []
+        self.previous_acquisition: list[dict[tuple, int]] = []
+        reuse = _shared_prefix(previous.transitions, transitions) if previous is not None else 0
+        locations: dict[object, _Accesses] = {}
+        keys: dict[object, list[_Accesses]] = {}  # object -> the states of its keys
+        last_of: dict[int, int] = {}
+        acquired: dict[tuple, int] = {}
+        for j, tr in enumerate(transitions):
+            tid = tr.tid
+            found: set[int] = set()
+            for loc, write in tr.footprint.locations.items():
+                for state in _related(loc, locations, keys):
+                    if state.write is not None:
+                        found.add(state.write)
+                    if write:
+                        found.update(state.reads.values())
+            dependent = sorted(i for i in found if transitions[i].tid != tid)
+            before = last_of.get(tid)
+            if j < reuse:
+                clock = previous.clocks[j]
+            else:
+                clock = dict(self.clocks[before]) if before is not None else {}
+                for i in dependent:
+                    for t, k in self.clocks[i].items():
+                        if clock.get(t, -1) < k:
+                            clock[t] = k
+                clock[tid] = j
+            self.clocks.append(clock)
+            self.dependent.append(dependent)
+            self.previous_of.append(before)
+            self.previous_acquisition.append({lock: acquired[lock] for lock in tr.acquires if lock in acquired})
+            for loc, write in tr.footprint.locations.items():
+                state = _state(loc, locations, keys)
+                if write:
+                    state.write = j
+                    state.reads = {}
+                else:
+                    state.reads[tid] = j
+            for lock in tr.acquires:
+                acquired[lock] = j
+            last_of[tid] = j
 
-def _location_index(transitions: list[Transition]) -> dict[object, list[int]]:
-    """Which transitions touched each location (ascending)."""
-    index: dict[object, list[int]] = {}
-    for j, tr in enumerate(transitions):
-        for key in _buckets(tr.footprint):
-            index.setdefault(key, []).append(j)
-    return index
-
-
-def _buckets(fp: Footprint) -> set:
-    keys = {_bucket(loc) for loc in fp.locations}
-    keys.update(("o", c) for c in fp.parts)
-    return keys
-
-
-def _bucket(loc: tuple) -> object:
-    """Index key: containers by object, so whole and keyed accesses meet in one list."""
-    return ("o", loc[1]) if loc[0] == "o" else loc
-
-
-def _dependent_before(j: int, transitions: list[Transition], index: dict) -> list[int]:
-    """Transitions before ``j``, of other threads, that are dependent with it (ascending)."""
-    tr = transitions[j]
-    seen: set[int] = set()
-    for key in _buckets(tr.footprint):
-        for i in index.get(key, ()):
-            if i >= j:
-                break
-            if i not in seen and transitions[i].tid != tr.tid and transitions[i].footprint.conflicts(tr.footprint):
-                seen.add(i)
-    return sorted(seen)
-
-
-def _races(j: int, transitions: list[Transition], clocks: list[dict], index: dict) -> list[int]:
-    """Transitions ``i`` < ``j`` in a race with ``j``: dependent, and ordered only by the schedule."""
-    tr = transitions[j]
-    previous = max((k for k in range(j) if transitions[k].tid == tr.tid), default=None)
-    base = clocks[previous] if previous is not None else {}
-    dependent = _dependent_before(j, transitions, index)
-    candidates = [i for i in dependent if base.get(transitions[i].tid, -1) < i]
-    races = []
-    for i in candidates:
-        ti = transitions[i].tid
-        # not a race if it reaches j through another dependent transition
-        if any(k > i and clocks[k].get(ti, -1) >= i for k in dependent):
-            continue
-        if _only_handoff(transitions[i], tr):
-            continue  # cause and effect; for locks, the rule below reverses the acquisitions
-        races.append(i)
-    for lock in tr.acquires:
-        i = _previous_acquisition(j, lock, transitions)
-        if i is not None and base.get(transitions[i].tid, -1) < i and i not in races:
+    def races(self, j: int) -> list[int]:
+        """Transitions ``i`` < ``j`` in a race with ``j``: dependent, and ordered only by the schedule."""
+        transitions, clocks = self.transitions, self.clocks
+        tr = transitions[j]
+        previous = self.previous_of[j]
+        base = clocks[previous] if previous is not None else {}
+        dependent = self.dependent[j]
+        races = []
+        for i in dependent:
+            ti = transitions[i].tid
+            if base.get(ti, -1) >= i:
+                continue
+            # not a race if it reaches j through another dependent transition
+            if any(k > i and clocks[k].get(ti, -1) >= i for k in dependent):
+                continue
+            if _only_handoff(transitions[i], tr):
+                continue  # cause and effect; for locks, the rule below reverses the acquisitions
             races.append(i)
-    return races
+        for lock in tr.acquires:
+            i = self.previous_acquisition[j].get(lock)
+            if i is not None and transitions[i].tid != tr.tid and base.get(transitions[i].tid, -1) < i \
+                    and i not in races:
+                races.append(i)
+        return races
+
+
+def _shared_prefix(before: list[Transition], now: list[Transition]) -> int:
+    """How many transitions, from the start, two executions have in common."""
+    n = 0
+    for old, new in zip(before, now):
+        if old.tid != new.tid or old.acquires != new.acquires \
+                or old.footprint.locations != new.footprint.locations:
+            break
+        n += 1
+    return n
+
+
+def _state(loc: tuple, locations: dict, keys: dict) -> _Accesses:
+    state = locations.get(loc)
+    if state is None:
+        state = locations[loc] = _Accesses()
+        if loc[0] == "obj" and loc[2] is not None:
+            keys.setdefault(loc[1], []).append(state)
+    return state
+
+
+def _related(loc: tuple, locations: dict, keys: dict) -> list[_Accesses]:
+    """The states an access to ``loc`` may conflict with: the location itself; for a key of
+    an object also the whole object, for the whole object also every key."""
+    out = []
+    state = locations.get(loc)
+    if state is not None:
+        out.append(state)
+    if loc[0] == "obj":
+        if loc[2] is not None:
+            whole = locations.get(("obj", loc[1], None))
+            if whole is not None:
+                out.append(whole)
+        else:
+            out.extend(keys.get(loc[1], ()))
+    return out
 
 
 def _only_handoff(first: Transition, then: Transition) -> bool:
@@ -400,26 +507,21 @@ def _only_handoff(first: Transition, then: Transition) -> bool:
     return not rest.conflicts(then.footprint)
 
 
-def _previous_acquisition(j: int, lock: tuple, transitions: list[Transition]) -> Optional[int]:
-    """The last transition before ``j`` where another thread acquired ``lock``."""
-    for i in range(j - 1, -1, -1):
-        if lock in transitions[i].acquires:
-            return i if transitions[i].tid != transitions[j].tid else None
-    return None
-
-
 def _initials(i: int, j: int, transitions: list[Transition], clocks: list[dict]) -> set[int]:
     """Threads that can start ``notdep(i).j``: what runs after ``i`` without depending on it."""
     ti = transitions[i].tid
     v = [k for k in range(i + 1, j) if clocks[k].get(ti, -1) < i] + [j]
     initials: set[int] = set()
     seen_threads: set[int] = set()
-    for n, k in enumerate(v):
+    #: thread -> its first transition in ``v`` (clocks grow along a thread, so a transition
+    #: after some of ``v`` comes after that thread's first one there)
+    first_of: dict[int, int] = {}
+    for k in v:
         tk = transitions[k].tid
-        if tk in seen_threads:
-            continue
-        seen_threads.add(tk)
-        clock = clocks[k]
-        if not any(clock.get(transitions[m].tid, -1) >= m for m in v[:n]):
-            initials.add(tk)
+        if tk not in seen_threads:
+            seen_threads.add(tk)
+            clock = clocks[k]
+            if not any(clock.get(t, -1) >= m for t, m in first_of.items()):
+                initials.add(tk)
+        first_of.setdefault(tk, k)
     return initials

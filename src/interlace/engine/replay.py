@@ -6,7 +6,7 @@ import time
 from dataclasses import replace
 
 from .schedule import Schedule, python_tag, script_hash
-from .search import SearchConfig, SearchResult, replay_recorded
+from .search import SearchConfig, SearchResult, replay_recorded, report_internal_error
 
 
 def replay_script(token: str, config: SearchConfig) -> SearchResult:
@@ -53,7 +53,9 @@ def _replay(schedule: Schedule, config: SearchConfig, warnings: list[str]) -> Se
     result = SearchResult("bug" if outcome.get("failed") else "no-bug-found", config, 1, seconds,
                           "bug" if outcome.get("failed") else "budget", warnings=warnings)
     result.schedule = schedule
-    if outcome.get("failed"):
+    if outcome.get("internal_error"):
+        report_internal_error(result, outcome)
+    elif outcome.get("failed"):
         result.kind = outcome["kind"]
         result.summary = outcome.get("summary")
         result.details = outcome.get("details") or ""

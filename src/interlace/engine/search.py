@@ -102,8 +102,9 @@ class SearchConfig:
 
 @dataclass
 class SearchResult:
-    #: ``"bug"``, ``"no-bug-found"`` or, when a systematic search ran out of interleavings,
-    #: ``"verified"``.
+    #: ``"bug"``, ``"no-bug-found"``, when a systematic search ran out of interleavings
+    #: ``"verified"``, when it could not trust its own exploration (the program did not repeat
+    #: itself) ``"inconclusive"``, and ``"internal-error"`` when interlace itself failed.
     verdict: str
     config: SearchConfig
     executions: int
@@ -135,6 +136,9 @@ class SearchResult:
     pending: int = 0
     #: Subtrees explored when the search was split (``--jobs``, ``--shard``), else ``None``.
     subtrees: Optional[int] = None
+    #: Why the printed replay token did not reproduce the failure when it was checked
+    #: (``None``: it did, or there is no token).
+    replay_problem: Optional[str] = None
 
     @property
     def found(self) -> bool:
@@ -189,6 +193,7 @@ def _search_random(config: SearchConfig, progress: Optional[ProgressFn]) -> Sear
     steps: dict[int, int] = {}
     outcomes: dict[int, dict] = {}
     failing: Optional[int] = None
+    internal: Optional[dict] = None
     stopped_by = "budget"
 
     def bound_for(index: int) -> Optional[int]:
@@ -219,6 +224,9 @@ def _search_random(config: SearchConfig, progress: Optional[ProgressFn]) -> Sear
                 if not len(pool) or stopped_by == "timeout":
                     break
                 index, outcome = pool.next_outcome()
+                if outcome.get("internal_error"):
+                    internal = outcome
+                    break
                 steps[index] = outcome.get("steps") or 0
                 outcomes[index] = _summary(outcome)
                 if outcome.get("failed") and (failing is None or index < failing):
@@ -240,13 +248,25 @@ def _search_random(config: SearchConfig, progress: Optional[ProgressFn]) -> Sear
     result = SearchResult("no-bug-found", config, len(done), 0.0, stopped_by,
                           warnings=sorted(warnings), potential_deadlocks=sorted(inversions),
                           max_steps_seen=max((steps[i] for i in done), default=0))
-    if stopped_by == "bug":
+    if internal is not None:
+        report_internal_error(result, internal)
+    elif stopped_by == "bug":
         result.verdict = "bug"
         result.executions_to_bug = len(done)
         result.seconds_to_bug = time.monotonic() - started
         _finish_failure(config, result, outcomes[failing], epoch)
     result.seconds = time.monotonic() - started
     return result
+
+
+def report_internal_error(result: SearchResult, outcome: dict) -> None:
+    """interlace failed inside an execution (a recorder or hook error): say so, as its own
+    verdict; it is never the program's bug."""
+    result.verdict = "internal-error"
+    result.stopped_by = "internal-error"
+    result.kind = "internal-error"
+    result.summary = outcome.get("summary")
+    result.details = outcome.get("details") or ""
 
 
 def _summary(outcome: dict) -> dict:
@@ -296,11 +316,14 @@ def _finish_failure(config: SearchConfig, result: SearchResult, failing: dict, e
         recorded, output = failing, ""
     else:
         recorded, output = replay_recorded(config, deviations, epoch)
+    # -- the printed token is checked: it is replayed once, exactly as `interlace replay` will
     if recorded.get("failed") and recorded.get("kind") == kind:
         failing = recorded
-    else:
-        result.warnings.append("the final recorded replay did not fail the same way; the trace "
-                               "below may be incomplete (the program may be nondeterministic)")
+    elif kind not in ("hang", "crash"):
+        result.replay_problem = _replay_difference(recorded, kind)
+        result.warnings.append(f"the replay token below was checked and did not reproduce the "
+                               f"failure: {result.replay_problem}; the trace below may be "
+                               "incomplete")
     result.kind = failing["kind"]
     result.summary = failing.get("summary")
     result.details = failing.get("details") or ""
@@ -309,6 +332,20 @@ def _finish_failure(config: SearchConfig, result: SearchResult, failing: dict, e
     for note in failing.get("outside") or ():
         if note not in result.warnings:
             result.warnings.append(note)
+
+
+def _replay_difference(recorded: dict, kind: str) -> str:
+    """Why a replayed token did not fail as the search saw it (for the report)."""
+    if recorded.get("internal_error"):
+        return f"interlace failed during the replay ({recorded.get('summary')})"
+    if recorded.get("failed"):
+        return (f"the replay failed differently ({recorded.get('kind')}: {recorded.get('summary')}) "
+                f"where the search saw {kind}; the program does not repeat itself under the "
+                "same schedule (something interlace does not control, such as a file, the "
+                "network or object addresses, changes what it does)")
+    return (f"the replay ended without failure where the search saw {kind}; the program does "
+            "not repeat itself under the same schedule (something interlace does not control, "
+            "such as a file, the network or object addresses, changes what it does)")
 
 
 def replay_recorded(config: SearchConfig, deviations, epoch: Optional[float] = None) -> tuple[dict, str]:

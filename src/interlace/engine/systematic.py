@@ -23,12 +23,16 @@ from .dpor import Branch, Explorer
 from .partition import Split, owned, split
 from .pool import Pool
 from .search import (ProgressFn, SearchConfig, SearchResult, _collect_caveats, _finish_failure,
-                     _spec)
+                     _spec, report_internal_error)
 from ..runtime.executor import PolicySpec
 
 
-_NONDETERMINISM = ("the program did not repeat itself when a schedule was replayed ({}); "
-                   "the search cannot be exhaustive")
+_NONDETERMINISM = ("inconclusive: the program did not repeat itself when a schedule was "
+                   "replayed ({}); the search cannot be exhaustive")
+_UNMODELLED = ("not verified: the search met operations interlace could not model, so nothing "
+               "is proved about what they touched: {}")
+#: Unmodelled operations named in the report.
+_UNMODELLED_SHOWN = 5
 
 
 @dataclass
@@ -44,6 +48,10 @@ class _Search:
     inversions: set = field(default_factory=set)
     max_steps: int = 0
     stopped_by: Optional[str] = None
+    #: ``file:line: operation`` of operations the recorder could not model (in order seen).
+    unmodelled: dict = field(default_factory=dict)
+    #: The outcome of an execution in which interlace itself failed.
+    internal: Optional[dict] = None
 
     def spec(self, branch: Branch, bounded: bool):
         policy = PolicySpec("systematic", prefix=branch.prefix,
@@ -57,6 +65,10 @@ class _Search:
             self.observe(outcome)
         self.max_steps = max(self.max_steps, outcome.get("steps") or 0)
         _collect_caveats(outcome, self.warnings, self.inversions)
+        for note in outcome.get("unmodelled") or ():
+            self.unmodelled.setdefault(note, None)
+        if outcome.get("internal_error") and self.internal is None:
+            self.internal = outcome
 
     def may_start(self, running: int) -> bool:
         """Budget and time left for one more execution?  Notes why not."""
@@ -98,7 +110,14 @@ def search_systematic(config: SearchConfig, progress: Optional[ProgressFn] = Non
     except KeyboardInterrupt:
         search.stopped_by = "interrupt"
     exhausted = search.stopped_by is None and failing is None
-    result = SearchResult("verified" if exhausted and not search.warnings else "no-bug-found",
+    if search.unmodelled:
+        notes = list(search.unmodelled)
+        more = f" (and {len(notes) - _UNMODELLED_SHOWN} more)" if len(notes) > _UNMODELLED_SHOWN else ""
+        search.warnings.add(_UNMODELLED.format("; ".join(notes[:_UNMODELLED_SHOWN]) + more))
+    verdict = "verified" if exhausted and not search.warnings else "no-bug-found"
+    if search.stopped_by == "nondeterminism" and failing is None:
+        verdict = "inconclusive"
+    result = SearchResult(verdict,
                           config, search.executions, 0.0,
                           "bug" if failing is not None else search.stopped_by or "exhausted",
                           warnings=sorted(search.warnings),
@@ -109,7 +128,9 @@ def search_systematic(config: SearchConfig, progress: Optional[ProgressFn] = Non
     result.bounded_out = sum(e.bounded_out for e in explorers)
     result.pending = 0 if exhausted else sum(e.pending_alternatives() for e in explorers)
     result.subtrees = len(explorers) if parts is not None else None
-    if failing is not None:
+    if search.internal is not None:
+        report_internal_error(result, search.internal)
+    elif failing is not None:
         result.verdict = "bug"
         result.executions_to_bug = search.executions
         result.seconds_to_bug = time.monotonic() - started
@@ -172,6 +193,8 @@ def _explore(search: _Search, explorers: list[Explorer],
             for n, (k, branch) in enumerate(round_):
                 outcome = outcomes[n]
                 search.finished(outcome)
+                if outcome.get("internal_error"):
+                    return None
                 if outcome.get("failed"):
                     if progress is not None:
                         progress(search.executions, search.executions, 1)

@@ -40,6 +40,7 @@ def statement(result: SearchResult) -> str:
            "timeout": f"the {config.timeout:g} s time limit was reached",
            "interrupt": "the search was interrupted",
            "nondeterminism": "the program did not repeat itself under replay",
+           "internal-error": "interlace itself failed",
            "exhausted": "every interleaving class was explored, with the caveats below",
            "bug": "a bug was found"}.get(result.stopped_by, result.stopped_by)
     how = f"strategy {config.strategy}"
@@ -73,6 +74,14 @@ def print_result(result: SearchResult, console: Optional[Console] = None) -> Non
             console.print(f"This is part {config.shard[0]} of {config.shard[1]} of the search "
                           f"({result.subtrees} subtrees): the program is verified only if every "
                           "part is.")
+    elif result.verdict == "internal-error":
+        console.print(Text(f"INTERNAL ERROR of interlace (not a bug in your program): "
+                           f"{result.summary}", style="bold red"))
+        console.print(Text(result.details.rstrip()))
+    elif result.verdict == "inconclusive":
+        console.print(Text(f"Inconclusive: {statement(result)}.", style="bold yellow"))
+        console.print("The program did not repeat itself under replay, so the systematic search "
+                      "cannot cover its interleavings; nothing is proved (see below).")
     else:
         console.print(Text(f"No bug found in {statement(result)}.", style="bold green"))
         console.print("This is not a proof: other interleavings may still fail.")
@@ -122,7 +131,11 @@ def _print_bug(result: SearchResult, console: Console) -> None:
         console.print(Text("Program output of the failing execution:", style="bold"))
         console.print(Text(result.program_output.rstrip()[-2000:]))
     console.print()
-    console.print(Text("Replay it (fails the same way every time):", style="bold"))
+    if result.replay_problem is None:
+        console.print(Text("Replay it (checked: it fails the same way):", style="bold"))
+    else:
+        console.print(Text(f"Replay token (checked, and it did NOT reproduce the failure: "
+                           f"{result.replay_problem}):", style="bold yellow"))
     console.print(Text("  " + replay_command(result)))
 
 

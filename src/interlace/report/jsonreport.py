@@ -33,6 +33,8 @@ def result_dict(result: SearchResult) -> dict[str, Any]:
         "seconds": round(result.seconds, 4),
         "stopped_by": result.stopped_by,
         "schedule": result.schedule.token() if result.schedule else None,
+        #: the token was replayed before it was printed: why it did not reproduce (else null)
+        "replay_problem": result.replay_problem,
         "model": result.config.model.value,
         #: which hooks ran: the C accelerator or the pure-Python path (INTERLACE_PURE_PYTHON=1)
         "accelerated": accelerator() is not None,

@@ -1,4 +1,15 @@
-"""The event log of a recorded execution: what each thread did, in order."""
+"""The event log of a recorded execution: what each thread did, in order.
+
+An :class:`Event` is one thing one thread did at one scheduling step: a shared access (kind
+``access``), an operation on a primitive or thread (``acquire``, ``release``, ``wait``,
+``notify``, ``start``, ``begin``, ``join``, ``end``, ``sleep``, ``blocked``...), a dependence
+the trace hides (``touch``), or a hand-off (``switch``).  Events with a ``location`` are what
+happens-before and conflicts are computed from (DPOR, race detection): two events of different
+threads *conflict* when their locations overlap (same location, or one is the ``WHOLE`` of an
+object and the other a key of it) and at least one writes.  Locations are
+:class:`~interlace.runtime.recorder.Location` ``(space, obj, key)`` tuples; ``as_dicts`` keeps
+them as plain tuples (picklable, comparable).
+"""
 
 from __future__ import annotations
 
@@ -18,8 +29,10 @@ class Event:
     text: str
     write: bool = False
     value: Optional[str] = None
-    #: Conflict identity: ``("g", ns, name)``, ``("a", obj, attr)``, ``("o", obj, key)``,
-    #: ``("s", primitive)`` for synchronization objects.
+    #: Conflict identity, a ``Location(space, obj, key)``: ``("obj", n, key)`` for a key of
+    #: object number ``n`` (an attribute, a global of a module, a dict key, a list index;
+    #: ``key`` ``None``: the whole object), ``("sync", n, None)`` for a primitive or thread,
+    #: ``("cell", file, name)``, ``("clock", 0, None)``.  ``None``: no dependence (a switch).
     location: Any = None
     file: Optional[str] = None
     line: Optional[int] = None
@@ -58,17 +71,19 @@ def plain_location(location: Any) -> Any:
                  for item in location)
 
 
-#: The virtual clock: entering a timed wait, a timeout firing and reading the time touch it.
-CLOCK = ("clock",)
+#: Space tag of keyed objects (``recorder.OBJECT``; repeated here so that this module, which
+#: the parent's DPOR imports, needs nothing from the recorder).
+_OBJECT = "obj"
 
 
 class Footprint:
     """What one transition (a thread's run between two scheduling points) touched.
 
     Two transitions are *dependent* when they touch one location and at least one writes.
-    Containers are special: ``("o", c, None)`` is the whole of container ``c`` (``len``, an
-    ``append``, iteration) and conflicts with every key of ``c``; ``("o", c, k)`` conflicts only
-    with the same key.  This is the independence relation systematic search reorders by.
+    Objects are special: ``("obj", c, None)`` is the whole of object ``c`` (``len``, an
+    ``append``, iteration, ``__class__`` assignment) and conflicts with every key of ``c``;
+    ``("obj", c, k)`` conflicts only with the same key.  This is the independence relation
+    systematic search reorders by.
     """
 
     __slots__ = ("locations", "parts")
@@ -81,7 +96,7 @@ class Footprint:
 
     def add(self, location: tuple, write: bool) -> None:
         self.locations[location] = self.locations.get(location, False) or write
-        if location[0] == "o" and location[2] is not None:
+        if location[0] == _OBJECT and location[2] is not None:
             self.parts[location[1]] = self.parts.get(location[1], False) or write
 
     def conflicts(self, other: "Footprint") -> bool:
@@ -89,12 +104,12 @@ class Footprint:
             theirs = other.locations.get(loc)
             if theirs is not None and (write or theirs):
                 return True
-            if loc[0] == "o" and loc[2] is None:
+            if loc[0] == _OBJECT and loc[2] is None:
                 part = other.parts.get(loc[1])
                 if part is not None and (write or part):
                     return True
         for container, write in self.parts.items():
-            whole = other.locations.get(("o", container, None))
+            whole = other.locations.get((_OBJECT, container, None))
             if whole is not None and (write or whole):
                 return True
         return False
@@ -122,7 +137,7 @@ def generalized(fp: Footprint, base: int) -> Footprint:
     """
     out = Footprint()
     for loc, write in fp.locations.items():
-        if loc[0] in ("g", "a", "o", "s") and isinstance(loc[1], int) and loc[1] >= base:
+        if loc[0] in (_OBJECT, "sync") and isinstance(loc[1], int) and loc[1] >= base:
             loc = (loc[0], "*", *loc[2:])
         out.add(loc, write)
     return out

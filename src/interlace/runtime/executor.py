@@ -272,10 +272,11 @@ def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType]) -
             view = view[written:]
         os._exit(0)
 
+    scope = Scope(spec.include)
     sched = Scheduler(make_policy(spec.policy), record=spec.record, max_steps=spec.max_steps,
-                      finish=finish, record_values=spec.record_values)
+                      finish=finish, record_values=spec.record_values, in_scope=scope.includes)
     current.scheduler = sched
-    hooks = make_hooks(Scope(spec.include), spec.model, spec.record, sched.dispatch)
+    hooks = make_hooks(scope, spec.model, spec.record, sched.dispatch)
     patches.install(hooks.attach_thread, spec.epoch)
     if code is not None:
         module = _enter_main_module(spec)

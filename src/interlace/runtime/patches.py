@@ -3,17 +3,26 @@
 Done once per execution, in the child process, before the program's code runs, so locks the
 program creates are controlled.  Locks that already existed (created when a library was
 imported) stay real; the watchdog keeps them from freezing an execution.
+
+Sources of nondeterminism are made repeatable too, so that a replayed schedule does what it
+did: every clock reads the scheduler's virtual clock (``time.time``/``monotonic``/
+``perf_counter`` and their ``_ns`` variants, ``datetime.now``/``utcnow``/``today``), and
+``random``, ``os.urandom`` (so ``uuid.uuid4`` and ``secrets``) and unseeded ``random.Random``
+instances start from one fixed seed in every execution.
 """
 
 from __future__ import annotations
 
+import datetime
+import os
 import queue
+import random
 import threading
 import time
 from typing import Callable, Optional
 
 from . import current, sync
-from .events import CLOCK
+from .recorder import CLOCK_LOCATION
 
 _orig_start = threading.Thread.start
 _orig_join = threading.Thread.join
@@ -36,6 +45,11 @@ def install(attach_thread: Callable[[], None], epoch: float) -> None:
     time.monotonic = _virtual_monotonic
     time.perf_counter = _virtual_monotonic
     time.time = lambda: epoch + _virtual_monotonic()
+    time.monotonic_ns = _virtual_monotonic_ns
+    time.perf_counter_ns = _virtual_monotonic_ns
+    time.time_ns = lambda: int(epoch * 1e9) + _virtual_monotonic_ns()
+    _install_datetime(epoch)
+    _install_randomness()
     threading.Thread.start = _make_start(attach_thread)
     threading.Thread.join = _join
     threading.Thread.is_alive = _is_alive
@@ -46,8 +60,70 @@ def _virtual_monotonic() -> float:
     sched = current.scheduler
     if sched is None:
         return _real_monotonic()
-    sched.touch(CLOCK, write=False, raw=True)
+    sched.touch(CLOCK_LOCATION, write=False)
     return 1000.0 + sched.clock
+
+
+def _virtual_monotonic_ns() -> int:
+    return int(round(_virtual_monotonic() * 1e9))
+
+
+def _install_datetime(epoch: float) -> None:
+    """``datetime.datetime.now()`` and friends on the virtual clock.
+
+    ``datetime.datetime`` is a C type whose methods cannot be replaced, so the module gets a
+    subclass under the same name; code imported before the execution began keeps the real
+    class (its ``now()`` stays real: the stdlib and site-packages are not the program)."""
+    real = datetime.datetime
+
+    class VirtualDatetime(real):
+        @classmethod
+        def now(cls, tz=None):
+            return cls.fromtimestamp(epoch + _virtual_monotonic(), tz)
+
+        @classmethod
+        def utcnow(cls):
+            stamp = epoch + _virtual_monotonic()
+            return cls.fromtimestamp(stamp, datetime.timezone.utc).replace(tzinfo=None)
+
+        @classmethod
+        def today(cls):
+            return cls.now()
+
+    class VirtualDate(datetime.date):
+        @classmethod
+        def today(cls):
+            return cls.fromtimestamp(epoch + _virtual_monotonic())
+
+    for cls, name in ((VirtualDatetime, "datetime"), (VirtualDate, "date")):
+        cls.__name__ = cls.__qualname__ = name
+        cls.__module__ = "datetime"
+    datetime.datetime = VirtualDatetime
+    datetime.date = VirtualDate
+
+
+#: The seed every execution starts ``random``, ``os.urandom`` and unseeded generators from.
+RANDOM_SEED = 0x1A7E
+
+
+def _install_randomness() -> None:
+    source = random.Random(RANDOM_SEED)  # interlace's own: the program never sees it
+    real_seed = random.Random.seed
+
+    def urandom(size: int) -> bytes:
+        if size < 0:
+            raise ValueError("negative argument not allowed")
+        return source.getrandbits(8 * size).to_bytes(size, "little") if size else b""
+
+    def seed(self, a=None, version=2):
+        if a is None:
+            a = source.getrandbits(64)
+        real_seed(self, a, version)
+
+    os.urandom = urandom
+    random._urandom = urandom  # SystemRandom's
+    random.Random.seed = seed
+    random.seed(RANDOM_SEED)
 
 
 _orig_is_alive = threading.Thread.is_alive

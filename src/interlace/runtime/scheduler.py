@@ -16,8 +16,8 @@ from typing import Any, Callable, Optional, Sequence
 
 from ..bytecode.plan import Step
 from ..hooks.scope import PACKAGE_DIR as _PACKAGE_DIR
-from .access import Namer, callee_is_python, resolve
-from .events import CLOCK, Event, EventLog
+from .access import callee_is_python, release_locals
+from .recorder import CLOCK_LOCATION, Recorder
 from .policies import Policy, default_choice
 from .threads import ManagedThread, State, handoff as _handoff
 
@@ -48,14 +48,15 @@ class Scheduler:
                    "runnable")
 
     def __init__(self, policy: Policy, *, record: bool, max_steps: int,
-                 finish: Callable[[dict], None], record_values: bool = True) -> None:
+                 finish: Callable[[dict], None], record_values: bool = True,
+                 in_scope: Optional[Callable[[Any], bool]] = None) -> None:
         self.policy = policy
         #: Record every shared access and sync operation (final replays, systematic search).
         self.record = record
-        #: Recorded reads carry the value read (a ``repr``: only for the trace people read).
-        self.record_values = record_values
-        #: Inside the recorder: a ``repr`` there may run user code, which must neither be
-        #: recorded nor reach a scheduling point.
+        #: The recorder of accesses and sync operations (``None`` when not recording).  It
+        #: never runs program code; ``_recording`` still guards it, so that a finaliser the
+        #: interpreter runs meanwhile is neither recorded nor a scheduling point.
+        self.recorder: Optional[Recorder] = Recorder(record_values, in_scope) if record else None
         self._recording = False
         self.max_steps = max_steps
         #: Called once with the execution's outcome; never returns (ends the process).
@@ -82,16 +83,10 @@ class Scheduler:
         self.lock_order = LockOrder()
         #: Guards state shared with the watchdog and threads returning from native code.
         self.mutex = _real_lock()
-        self.log = EventLog() if record else None
+        self.log = self.recorder.log if self.recorder is not None else None
         #: Every choice point as ``(enabled tids, chosen tid, running tid or None, objects
         #: numbered so far)``, for systematic search (``None`` when not recording).
         self.choices: Optional[list[tuple[tuple[int, ...], int, Optional[int], int]]] = [] if record else None
-        #: Object id -> number in order of first recorded touch.  Addresses differ between
-        #: executions (every fork starts from a different parent heap); first-touch order is
-        #: the same as long as two executions follow the same schedule.
-        self.objects: dict[int, int] = {}
-        self._numbered: list[Any] = []
-        self.namer = Namer()
         self.finished = False
         #: Cached "no other thread could run now" (``None``: unknown).  Lets the hot path skip
         #: scheduling points when there is no choice; reset on every thread state change.
@@ -203,7 +198,7 @@ class Scheduler:
         if (step.switch or self.pending_switch) and self.alone is not True:
             self.pending_switch = False
             self.schedule()
-        if self.log is not None and step.kind is not None:
+        if self.recorder is not None and step.kind is not None:
             self._record_access(step, frame)
         if step.switch_after_c_call and (_CHECKS_AFTER_EVERY_CALL or not callee_is_python(step, frame)):
             self.pending_switch = True
@@ -261,12 +256,12 @@ class Scheduler:
         me.deadline = deadline
         me.timed_out = False
         if deadline is not None:
-            self.touch(CLOCK, write=True, raw=True)  # its deadline can disable others' timeouts
+            self.touch(CLOCK_LOCATION, write=True)  # its deadline can disable others' timeouts
         self._switch_away(me, park=True)
         # Each primitive records what it observes once awake (acquire, join...); a timeout
         # observes the clock.
         if me.timed_out:
-            self.touch(CLOCK, write=True, raw=True)
+            self.touch(CLOCK_LOCATION, write=True)
         return me.timed_out
 
     def sleep(self, seconds: float) -> None:
@@ -317,7 +312,8 @@ class Scheduler:
         """Record the choice of step ``self.step``: for systematic search, and as a deviation."""
         if self.choices is not None:
             running = current.tid if current is not None and current.state is State.RUNNABLE else None
-            self.choices.append((tuple(t.tid for t in runnable), choice.tid, running, len(self.objects)))
+            self.choices.append((tuple(t.tid for t in runnable), choice.tid, running,
+                                 self.recorder.objects.count))
         if choice is not default_choice(runnable, current):
             self.deviations.append((self.step, choice.tid))
             if current is not None and current.state is State.RUNNABLE:
@@ -351,9 +347,9 @@ class Scheduler:
         if me is to:
             return
         self.switches += 1
-        if self.log is not None:
-            self.log.add(Event(self.step, to.tid, "switch", f"switch to {to.name}",
-                               preempted=me is not None and me.state is State.RUNNABLE))
+        if self.recorder is not None:
+            self.recorder.switch(self.step, to.tid, f"switch to {to.name}",
+                                 me is not None and me.state is State.RUNNABLE)
         self.current = to
         if park and me is not None and _handoff is not None:
             _handoff(to.baton, me.baton)  # C batons: release theirs, wait on ours, GIL dropped
@@ -393,14 +389,12 @@ class Scheduler:
             frame = sys._getframe(3)
         self._recording = True
         try:
-            access = resolve(step, frame, self.namer, self.record_values)
-        finally:
+            self.recorder.access(step, frame, self.step, self.current.tid)
+            release_locals(frame)
+        except BaseException as exc:  # noqa: BLE001 - interlace's own failure, not the program's
             self._recording = False
-        if access is not None:
-            self.log.add(Event(self.step, self.current.tid, "access", access.label,
-                               write=access.write, value=access.value,
-                               location=self._logical(access.location, access.target),
-                               file=frame.f_code.co_filename, line=step.line))
+            self.internal_error(exc)
+        self._recording = False
 
     def note(self, kind: str, text: str, obj: Any = None, write: bool = True) -> None:
         """Record a synchronization event (lock, start, join, notify...) in the trace.
@@ -409,35 +403,18 @@ class Scheduler:
         observe it (a blocked attempt, a join that returns)?  Systematic search reorders two
         operations on one primitive unless both only observe.
         """
-        if self.log is None or self.current is None or self._recording:
+        if self.recorder is None or self.current is None or self._recording:
             return
         frame = _user_frame()
-        self.log.add(Event(self.step, self.current.tid, kind, text, write=write,
-                           location=("s", self._number(obj)) if obj is not None else None,
-                           file=frame.f_code.co_filename if frame else None,
-                           line=frame.f_lineno if frame else None))
+        self.recorder.sync(self.step, self.current.tid, kind, text, obj, write,
+                           frame.f_code.co_filename if frame else None,
+                           frame.f_lineno if frame else None)
 
-    def touch(self, obj: Any, write: bool, raw: bool = False, kind: str = "touch") -> None:
-        """Record a dependence on a primitive (or, ``raw``, a location) that the trace hides."""
-        if self.log is None or self.current is None or self._recording:
+    def touch(self, obj: Any, write: bool, kind: str = "touch") -> None:
+        """Record a dependence on a primitive (or a :class:`Location`) that the trace hides."""
+        if self.recorder is None or self.current is None or self._recording:
             return
-        location = obj if raw else ("s", self._number(obj))
-        self.log.add(Event(self.step, self.current.tid, kind, "", write=write, location=location))
-
-    def _number(self, obj: Any) -> int:
-        number = self.objects.get(id(obj))
-        if number is None:
-            number = self.objects[id(obj)] = len(self.objects)
-            # Alive until the execution ends: a dead object's address can be reused, and its
-            # successor must not inherit its number (nor its number depend on the heap).
-            self._numbered.append(obj)
-        return number
-
-    def _logical(self, location: tuple, target: Any) -> tuple:
-        """``location`` with the object's address replaced by its first-touch number."""
-        if location[0] in ("g", "a", "o") and isinstance(location[1], int):
-            return (location[0], self._number(target), *location[2:])
-        return location
+        self.recorder.touch(self.step, self.current.tid, obj, write, kind)
 
     # -- outcomes ------------------------------------------------------------------------------
 
@@ -448,6 +425,13 @@ class Scheduler:
             "".join(traceback.format_exception_only(type(exc), exc))
         message = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         self.fail(kind, f"{message} (in thread {thread.name})", details=text, thread=thread)
+
+    def internal_error(self, exc: BaseException) -> None:
+        """interlace itself failed (a recorder or hook error): never reported as the program's bug."""
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        self.conclude({"failed": False, "internal_error": True, "kind": "internal-error",
+                       "summary": f"interlace failed: {type(exc).__name__}: {exc}",
+                       "details": text})
 
     def fail(self, kind: str, summary: str, details: str = "", thread: Optional[ManagedThread] = None,
              extra: Optional[dict] = None) -> None:
@@ -466,6 +450,7 @@ class Scheduler:
             "uncontrolled_locks": sorted(set(self.uncontrolled_locks)),
             "lock_order": self.lock_order.inversions(),
             "events": self.log.as_dicts() if self.log is not None else None,
+            "unmodelled": list(self.recorder.unmodelled) if self.recorder is not None else [],
             "choices": self.choices,
         })
         outcome.update(self.policy.report())
