@@ -8,7 +8,7 @@ from typing import Optional
 from rich.console import Console
 from rich.text import Text
 
-from ..engine.search import SearchResult
+from ..outcome import SearchResult, StopReason, Verdict
 from .trace import relevant_trace
 
 
@@ -27,7 +27,7 @@ def statement(result: SearchResult) -> str:
     config = result.config
     scope = f"{result.executions} execution{'s' if result.executions != 1 else ''}"
     bound = f"preemption bound {config.preemptions}" if config.preemptions is not None else "no preemption bound"
-    if result.verdict == "verified":
+    if result.verdict is Verdict.VERIFIED:
         part = f"part {config.shard[0]} of {config.shard[1]}: " if config.shard else ""
         if config.preemptions is None and result.subtrees is None and config.jobs == 1:
             what = f"all {result.classes} interleaving classes explored"
@@ -36,12 +36,7 @@ def statement(result: SearchResult) -> str:
             what += " the search reaches within the bound explored" if config.preemptions is not None \
                 else " explored (every class at least once)"
         return f"{part}{what}, no failure (model {config.model.value}, {bound})"
-    why = {"budget": f"the budget of {config.budget} executions was used up",
-           "timeout": f"the {config.timeout:g} s time limit was reached",
-           "interrupt": "the search was interrupted",
-           "nondeterminism": "the program did not repeat itself under replay",
-           "exhausted": "every interleaving class was explored, with the caveats below",
-           "bug": "a bug was found"}.get(result.stopped_by, result.stopped_by)
+    why = result.stopped_by.sentence(config)
     how = f"strategy {config.strategy}"
     if config.strategy == "pct":
         how += f" (depth {config.depth})"
@@ -59,7 +54,15 @@ def print_result(result: SearchResult, console: Optional[Console] = None) -> Non
     config = result.config
     if result.found:
         _print_bug(result, console)
-    elif result.verdict == "verified":
+    elif result.verdict is Verdict.SETUP_ERROR:
+        _print_setup_error(result, console)
+    elif result.stopped_by is StopReason.SINGLE_THREADED:
+        console.print(Text("Nothing to interleave: the program started no thread, so every "
+                           "execution would be the one that ran (1 execution, no failure).",
+                           style="bold"))
+        console.print("Start the threads whose interleavings you want searched; a thread "
+                      "started through _thread or a C extension is not managed.")
+    elif result.verdict is Verdict.VERIFIED:
         console.print(Text(f"Verified: {statement(result)}.", style="bold green"))
         console.print(f"Explored in {result.executions} executions ({result.sleep_blocked} cut short "
                       f"as repeats), {result.seconds:.1f} s. Proved at interlace's granularity: "
@@ -82,16 +85,32 @@ def print_result(result: SearchResult, console: Optional[Console] = None) -> Non
         console.print(Text(f"potential deadlock (lock-order inversion): {inversion}", style="yellow"))
 
 
+def _print_setup_error(result: SearchResult, console: Console) -> None:
+    """The program failed before starting any thread: its own problem, not a race."""
+    what = "The script" if not result.config.target else "The program"
+    console.print(Text(f"{what} fails on its own, before any thread starts: {result.summary}",
+                       style="bold red"))
+    console.print("No interleaving was searched (there was none to search). Fix this first: "
+                  "a missing argument (pass it after --), an import error, an exception at start-up.")
+    if result.details:
+        console.print()
+        console.print(Text(result.details.rstrip()))
+    if result.program_output.strip():
+        console.print(Text("Program output:", style="bold"))
+        console.print(Text(result.program_output.rstrip()[-2000:]))
+
+
 def _print_bug(result: SearchResult, console: Console) -> None:
-    failure = result.failure or {}
+    failure = result.failure
     config = result.config
     console.print(Text(f"BUG FOUND ({result.kind}): {result.summary}", style="bold red"))
-    console.print(f"model {config.model.value}, strategy {config.strategy}, found in execution "
+    strategy = config.strategy + (f" ({result.found_by})" if result.found_by else "")
+    console.print(f"model {config.model.value}, strategy {strategy}, found in execution "
                   f"{result.executions_to_bug} after {result.seconds_to_bug:.2f} s; minimized with "
-                  f"{result.shrink_executions} more executions to {failure.get('preemptions', 0)} "
-                  f"preemption(s).")
-    events = failure.get("events") or []
-    lines, dropped = relevant_trace(events, failure.get("threads") or [])
+                  f"{result.shrink_executions} more executions to "
+                  f"{failure.preemptions if failure is not None else 0} preemption(s).")
+    events = (failure.events if failure is not None else None) or []
+    lines, dropped = relevant_trace(events, (failure.threads if failure is not None else None) or [])
     if lines:
         console.print()
         console.print(Text("Interleaving (conflicting shared accesses and the switches between them):",

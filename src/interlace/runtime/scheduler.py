@@ -16,6 +16,7 @@ from typing import Any, Callable, Optional, Sequence
 
 from ..bytecode.plan import Step
 from ..hooks.scope import PACKAGE_DIR as _PACKAGE_DIR
+from ..outcome import FailureKind, Outcome
 from .access import Namer, callee_is_python, resolve
 from .events import CLOCK, Event, EventLog
 from .policies import Policy, default_choice
@@ -48,7 +49,7 @@ class Scheduler:
                    "runnable")
 
     def __init__(self, policy: Policy, *, record: bool, max_steps: int,
-                 finish: Callable[[dict], None], record_values: bool = True) -> None:
+                 finish: Callable[[Outcome], None], record_values: bool = True) -> None:
         self.policy = policy
         #: Record every shared access and sync operation (final replays, systematic search).
         self.record = record
@@ -229,7 +230,7 @@ class Scheduler:
         """
         self.points += 1
         if self.points > self.max_steps:
-            self.fail("livelock", f"no progress after {self.max_steps} scheduling points "
+            self.fail(FailureKind.LIVELOCK, f"no progress after {self.max_steps} scheduling points "
                       "(a thread may spin forever waiting for another)")
         current = self.current
         runnable = self._runnable()
@@ -442,39 +443,42 @@ class Scheduler:
     # -- outcomes ------------------------------------------------------------------------------
 
     def fail_exception(self, exc: BaseException, thread: ManagedThread) -> None:
-        kind = "assertion" if isinstance(exc, AssertionError) else "exception"
+        kind = FailureKind.ASSERTION if isinstance(exc, AssertionError) else FailureKind.EXCEPTION
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(_PACKAGE_DIR)]
         text = "Traceback (most recent call last):\n" + "".join(traceback.format_list(frames)) + \
             "".join(traceback.format_exception_only(type(exc), exc))
         message = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         self.fail(kind, f"{message} (in thread {thread.name})", details=text, thread=thread)
 
-    def fail(self, kind: str, summary: str, details: str = "", thread: Optional[ManagedThread] = None) -> None:
-        self.conclude({"failed": True, "kind": kind, "summary": summary, "details": details,
-                       "thread": (thread or self.current).name if (thread or self.current) else None})
+    def fail(self, kind: FailureKind, summary: str, details: str = "",
+             thread: Optional[ManagedThread] = None) -> None:
+        who = thread or self.current
+        self.conclude(Outcome(failed=True, kind=FailureKind(kind), summary=summary,
+                              details=details, thread=who.name if who is not None else None))
 
-    def conclude(self, outcome: dict) -> None:
+    def conclude(self, outcome: Outcome) -> None:
+        """End the execution with ``outcome`` (how it ended), completed with what was recorded."""
         self.finished = True
-        outcome.update({
-            "steps": self.step, "deviations": list(self.deviations),
-            "preemptions": self.preemptions, "switches": self.switches,
-            "threads": [t.name for t in self.threads],
-            "outside": list(self.outside_notes),
-            "uncontrolled_locks": sorted(set(self.uncontrolled_locks)),
-            "lock_order": self.lock_order.inversions(),
-            "events": self.log.as_dicts() if self.log is not None else None,
-            "choices": self.choices,
-        })
-        outcome.update(self.policy.report())
+        outcome.steps = self.step
+        outcome.deviations = tuple(self.deviations)
+        outcome.preemptions = self.preemptions
+        outcome.switches = self.switches
+        outcome.threads = [t.name for t in self.threads]
+        outcome.outside = list(self.outside_notes)
+        outcome.uncontrolled_locks = sorted(set(self.uncontrolled_locks))
+        outcome.lock_order = self.lock_order.inversions()
+        outcome.events = self.log.as_dicts() if self.log is not None else None
+        outcome.choices = self.choices
+        self.policy.report(outcome)
         self._finish(outcome)
 
     def _deadlock_or_done(self, me: ManagedThread) -> None:
         from .deadlock import describe_deadlock
         live = [t for t in self.threads if t.state is not State.FINISHED]
         if all(t.daemon for t in live if t.tid != 0) and self.threads[0].state is State.FINISHED:
-            self.conclude({"failed": False})
+            self.conclude(Outcome())
         summary, details = describe_deadlock(self, live)
-        self.fail("deadlock", summary, details)
+        self.fail(FailureKind.DEADLOCK, summary, details)
 
 
 class LockOrder:
