@@ -48,7 +48,9 @@ def test_verdict(tmp_path, name):
     result, data = _run(tmp_path, name, "--budget", "150" if kind is None else "1000")
     if kind is None:
         assert result.returncode == 0, result.stdout
-        assert data["verdict"] == "no-bug-found" and data["executions"] == 150
+        # the default portfolio ends early when its bounded DPOR tree runs out
+        assert (data["verdict"] == "verified" and data["executions"] <= 150
+                or data["verdict"] == "no-bug-found" and data["executions"] == 150), data
     else:
         assert result.returncode == 1, result.stdout
         assert data["verdict"] == "bug" and data["kind"] == kind, data["summary"]

@@ -14,7 +14,8 @@ from interlace.models import Model
 from interlace.outcome import FailureKind, Outcome, SearchResult, StopReason, Verdict
 from interlace.runtime.policies import (DEFAULT_SCHEDULE, PCT, POS, PCTPolicy, POSPolicy,
                                         RandomPolicy, RandomWalk, Replay, ReplayPolicy,
-                                        Systematic, SystematicPolicy, default_choice)
+                                        StartTogether, Systematic, SystematicPolicy,
+                                        default_choice)
 from interlace.runtime.threads import ManagedThread, State
 
 
@@ -153,6 +154,31 @@ def test_pos_is_its_seed_and_keeps_a_thread_until_its_priority_is_redrawn():
 
     assert run(4) == run(4) and run(4) != run(5)
     assert set(run(4)) == {0, 1, 2}
+
+
+def test_start_together_holds_new_threads_until_their_creator_blocks():
+    t = threads(4)
+    policy = RandomWalk(seed=2, switch_probability=1.0, together=True).build()
+    assert isinstance(policy, StartTogether)
+    policy.thread_created(t[0])
+    for thread in t[1:]:  # the main thread starts three threads, one by one
+        policy.thread_created(thread)
+        assert all(policy.choose(step, t, t[0]) is t[0] for step in range(1, 30))
+    t[0].state = State.BLOCKED  # it joins: all three are released at once, for good
+    picks = [policy.choose(step, t[1:], None).tid for step in range(30, 40)]
+    t[0].state = State.RUNNABLE
+    picks += [policy.choose(step, t, t[0]).tid for step in range(40, 200)]
+    assert set(picks) == {0, 1, 2, 3}
+
+
+def test_start_together_gives_up_on_a_creator_that_never_blocks():
+    t = threads(2)
+    policy = StartTogether(PCTPolicy(seed=1, depth=1, step_bound=1000), patience=10)
+    for thread in t:
+        policy.thread_created(thread)
+    policy._inner._priority = {0: 1.0, 1: 2.0}  # the new thread would run first
+    assert [policy.choose(s, t, t[0]).tid for s in range(1, 11)] == [0] * 10
+    assert policy.choose(11, t, t[0]) is t[1]  # a spin loop waiting for it ends
 
 
 class _FakeScheduler:

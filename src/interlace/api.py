@@ -142,7 +142,8 @@ def explore(setup: Callable[[], State], workers: Sequence[Callable[[State], Any]
     exception in a worker, a deadlock, or a failed invariant is a bug; the search stops at the
     first, minimizes it and returns it (it does not raise: call ``assert_ok()`` for that).
 
-    ``strategy``, ``budget`` (executions; default 1000, dpor 100,000), ``seed``, ``model``,
+    ``strategy`` (default ``"portfolio"``), ``budget`` (executions; default 10,000 for the
+    portfolio, 1000 for pct and random, 100,000 for dpor), ``seed``, ``model``,
     ``timeout`` (seconds for the whole search), ``jobs`` (worker processes) and ``preemptions``
     (the bound of dpor and of the portfolio's systematic part: an int, ``None`` for none,
     default 2) mean what they mean for ``interlace run``; ``include`` names installed packages whose code gets switch points too (by default

@@ -58,8 +58,10 @@ def build_parser(optional: bool = True) -> argparse.ArgumentParser:
     run.add_argument("--strategy", choices=settings.STRATEGIES, default=settings.DEFAULT_STRATEGY,
                      help=f"search strategy (default: {settings.DEFAULT_STRATEGY})")
     run.add_argument("--budget", type=_positive_int, default=None,
-                     help=f"maximum number of executions (default: {settings.DEFAULT_BUDGET}; "
-                          f"dpor: {settings.DEFAULT_DPOR_BUDGET})")
+                     help="maximum number of executions (default: "
+                          f"{settings.DEFAULT_PORTFOLIO_BUDGET} for the portfolio, "
+                          f"{settings.DEFAULT_BUDGET} for pct and random, "
+                          f"{settings.DEFAULT_DPOR_BUDGET} for dpor)")
     run.add_argument("--seed", type=int, default=settings.DEFAULT_SEED,
                      help=f"random seed (default: {settings.DEFAULT_SEED})")
     run.add_argument("--timeout", type=_positive_float, default=settings.DEFAULT_TIMEOUT,
@@ -137,7 +139,7 @@ def _config(args: argparse.Namespace, **options) -> settings.SearchConfig:
 
 def _cli_spelling(message: str) -> str:
     """A config message names settings as the API does; say them as options."""
-    for name in ("strategy", "preemptions", "include", "model"):
+    for name in ("strategy", "preemptions", "include", "model", "shard"):
         if message.startswith(f"{name}: "):
             message = message[len(name) + 2:]
     return re.sub(r"strategy='(\w+)'", r"--strategy \1", message)

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 #: ``portfolio`` interleaves the others over one budget (docs/design.md, "The portfolio").
 STRATEGIES = ("pct", "random", "dpor", "portfolio")
-DEFAULT_STRATEGY = "pct"
+DEFAULT_STRATEGY = "portfolio"
 #: Strategies that accept a preemption bound (their systematic part uses it).
 BOUNDED_STRATEGIES = ("dpor", "portfolio")
 
@@ -30,6 +30,8 @@ BOUNDED_STRATEGIES = ("dpor", "portfolio")
 DEFAULT_BUDGET = 1000
 #: Systematic search stops when the interleavings run out, normally long before this.
 DEFAULT_DPOR_BUDGET = 100_000
+#: The portfolio stops when its DPOR tree runs out (safe programs) or at the time limit.
+DEFAULT_PORTFOLIO_BUDGET = 10_000
 #: DPOR's preemption bound unless told otherwise: most bugs need one to three (CHESS, the
 #: SCTBench study; loom recommends 2-3), and without a bound a long test's interleavings
 #: cannot be exhausted.  ``--preemptions none`` lifts it, for a full proof.
@@ -59,7 +61,7 @@ DEFAULT: Any = _Default()
 
 
 def default_budget(strategy: str) -> int:
-    return DEFAULT_DPOR_BUDGET if strategy == "dpor" else DEFAULT_BUDGET
+    return {"dpor": DEFAULT_DPOR_BUDGET, "portfolio": DEFAULT_PORTFOLIO_BUDGET}.get(strategy, DEFAULT_BUDGET)
 
 
 def default_preemptions(strategy: str) -> Optional[int]:
@@ -108,6 +110,10 @@ class SearchConfig:
         check_preemptions(self.preemptions, self.strategy)
         check_int(self.jobs, "jobs", minimum=1)
         check_shard(self.shard)
+        if self.shard is not None and self.strategy == "portfolio":
+            raise ValueError("shard: a search split across machines needs strategy='pct', "
+                             "strategy='random' or strategy='dpor' (the portfolio's turns "
+                             "depend on each other)")
         if not isinstance(self.model, Model):
             raise TypeError(f"model must be a Model, got {type(self.model).__name__}")
 

@@ -6,11 +6,12 @@ portfolio takes turns, in a fixed cycle, between
 - **bounded DPOR** (:mod:`.dpor`, cheapest preemptions first): every other execution.  When
   its tree is exhausted and nothing ran outside control or failed to repeat itself, the
   program is verified within the preemption bound and the search stops at once;
-- **PCT** (depth ``--depth``), a **per-step uniform random walk**, and **POS** (partial order
-  sampling): the executions in between, each seeded from ``(seed, execution index)``.  Every
-  second execution of each of them starts threads together (``StartTogether``): new threads
-  wait while their creator can go on, so a bug that needs many threads under way at once is
-  not hidden behind the program's start sequence.
+- **POS** (partial order sampling), a **random walk** (uniform per step, or switching at half
+  the steps) and **PCT** (depth ``--depth``): the executions in between, each seeded from
+  ``(seed, position in the cycle)``.  Two of every three executions of each start threads
+  together (``StartTogether``): new threads wait while their creator can go on, so a bug
+  that needs many threads under way at once is not hidden behind the program's start
+  sequence; the third samples the program as it starts them.
 
 Execution 0 is the DPOR tree's first branch, which is the default schedule (no preemption):
 it also measures the step bound PCT spreads its change points over, and tells a program that
@@ -36,7 +37,7 @@ from .sampling import ProgressFn, execution_seed
 
 DPOR, PCT_, WALK, POS_ = "dpor", "pct", "random", "pos"
 #: The turns, in order: DPOR every other execution, the samplers in between.
-CYCLE = (DPOR, PCT_, DPOR, WALK, DPOR, POS_)
+CYCLE = (DPOR, POS_, DPOR, WALK, DPOR, PCT_)
 
 _NONDETERMINISM = ("the program did not repeat itself when a schedule was replayed ({}); "
                    "the systematic part stopped, so nothing can be verified")
@@ -89,11 +90,15 @@ class _Portfolio:
         nth = self.sampled[strategy]
         self.sampled[strategy] += 1
         seed = execution_seed(self.config.seed, self.cycle)
-        together = nth % 2 == 1
+        # two turns in three start threads together (see the module docstring); the third
+        # samples the program as it starts its threads
+        variant = nth % 3
+        together = variant != 2
         if strategy == PCT_:
             policy: PolicySpec = PCT(seed, self.config.depth, max(self.max_steps, 1), together)
-        elif strategy == WALK:
-            policy = RandomWalk(seed, switch_probability=1.0, together=together)
+        elif strategy == WALK:  # uniform per step, or a switch at half the steps
+            policy = RandomWalk(seed, switch_probability=0.5 if variant == 0 else 1.0,
+                                together=together)
         else:
             policy = POS(seed, together)
         return _Turn(strategy, policy)

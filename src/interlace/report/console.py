@@ -43,6 +43,10 @@ def statement(result: SearchResult) -> str:
     if config.strategy == "dpor":
         how += (f", {result.classes} interleaving classes complete, {result.pending} known "
                 f"alternatives left, {bound}")
+    if config.strategy == "portfolio" and result.by_strategy:
+        turns = ", ".join(f"{name} {count}" for name, count in result.by_strategy.items())
+        how += (f" ({turns}; dpor: {result.classes} interleaving classes complete, "
+                f"{result.pending} known alternatives left, {bound})")
     if config.shard:
         how += f", part {config.shard[0]} of {config.shard[1]}"
     return f"{scope} ({why}); {how}, model {config.model.value}, seed {config.seed}, {result.seconds:.1f} s"
@@ -63,14 +67,17 @@ def print_result(result: SearchResult, console: Optional[Console] = None) -> Non
         console.print("Start the threads whose interleavings you want searched; a thread "
                       "started through _thread or a C extension is not managed.")
     elif result.verdict is Verdict.VERIFIED:
-        console.print(Text(f"Verified: {statement(result)}.", style="bold green"))
+        bound = result.verified_bound
+        headline = "Verified" if bound is None else \
+            f"Verified within {bound} preemption{'s' if bound != 1 else ''}"
+        console.print(Text(f"{headline}: {statement(result)}.", style="bold green"))
         console.print(f"Explored in {result.executions} executions ({result.sleep_blocked} cut short "
                       f"as repeats), {result.seconds:.1f} s. Proved at interlace's granularity: "
                       "switches between the bytecodes the model allows, shared accesses of the "
                       "program's own code, the threading/queue primitives.")
-        if config.preemptions is not None:
+        if result.verified_bound is not None:
             console.print(f"Only within the bound: the search ran only schedules with at most "
-                          f"{config.preemptions} preemption(s), which do not cover every "
+                          f"{result.verified_bound} preemption(s), which do not cover every "
                           "interleaving. Run with --preemptions none for a proof without a bound.")
         if config.shard:
             console.print(f"This is part {config.shard[0]} of {config.shard[1]} of the search "
