@@ -358,3 +358,19 @@ def test_one_validation_names_the_setting(options, error, message):
 def test_a_config_built_directly_is_checked_by_the_search():
     with pytest.raises(ValueError, match="budget must be at least 1"):
         SearchConfig(budget=0).validate()
+
+
+@pytest.mark.parametrize("verdict, stopped_by, kind, status", [
+    ("bug", "bug", "assertion", 1),
+    ("no-bug-found", "budget", None, 0),
+    ("verified", "exhausted", None, 0),
+    ("no-bug-found", "single-threaded", None, 0),
+    ("setup-error", "setup-error", "exit", 2),
+    ("inconclusive", "nondeterminism", None, 3),
+    ("bug", "bug", "internal-error", 3),
+    ("no-bug-found", "interrupt", None, 130),
+    ("bug", "bug", "exception", 1),  # interrupted while shrinking: the bug still counts
+])
+def test_exit_statuses(verdict, stopped_by, kind, status):
+    from interlace.cli import exit_status
+    assert exit_status(SearchResult(verdict, SearchConfig(), 1, 0.0, stopped_by, kind=kind)) == status

@@ -56,8 +56,14 @@ def print_result(result: SearchResult, console: Optional[Console] = None) -> Non
     import sys
     console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 200)
     config = result.config
-    if result.found:
+    if result.internal_error:
+        _print_internal_error(result, console)
+    elif result.found:
         _print_bug(result, console)
+    elif result.verdict is Verdict.INCONCLUSIVE:
+        console.print(Text(f"Inconclusive: {statement(result)}.", style="bold yellow"))
+        console.print(f"{Verdict.INCONCLUSIVE.prose[0].upper()}{Verdict.INCONCLUSIVE.prose[1:]}: "
+                      "no bug was found, and nothing was verified.")
     elif result.verdict is Verdict.SETUP_ERROR:
         _print_setup_error(result, console)
     elif result.stopped_by is StopReason.SINGLE_THREADED:
@@ -105,6 +111,15 @@ def _print_setup_error(result: SearchResult, console: Console) -> None:
     if result.program_output.strip():
         console.print(Text("Program output:", style="bold"))
         console.print(Text(result.program_output.rstrip()[-2000:]))
+
+
+def _print_internal_error(result: SearchResult, console: Console) -> None:
+    """interlace itself failed: say so, never as the program's bug, and offer no replay."""
+    console.print(Text(f"INTERNAL ERROR in interlace (not a bug in the program): {result.summary}",
+                       style="bold magenta"))
+    if result.details:
+        console.print(Text(result.details.rstrip()))
+    console.print("Please report it, with the program if you can share it.")
 
 
 def _print_bug(result: SearchResult, console: Console) -> None:
