@@ -9,7 +9,7 @@ import pytest
 from interlace.config import (DEFAULT, DEFAULT_BUDGET, DEFAULT_DPOR_BUDGET, DEFAULT_PREEMPTIONS,
                               SearchConfig, search_config)
 from interlace.engine.partition import Prefix, owned, split
-from interlace.engine.schedule import Schedule, python_tag
+from interlace.engine.schedule import Schedule, program_hash, python_tag
 from interlace.models import Model
 from interlace.outcome import FailureKind, Outcome, SearchResult, StopReason, Verdict
 from interlace.runtime.policies import (DEFAULT_SCHEDULE, PCT, POS, PCTPolicy, POSPolicy,
@@ -60,7 +60,7 @@ def test_a_schedule_of_a_script_names_its_program_and_interpreter(tmp_path):
     schedule = Schedule.of(config, [[5, 1], [9, 0]])  # lists, as they come out of JSON
     assert schedule.deviations == ((5, 1), (9, 0))
     assert schedule.python == python_tag() and schedule.model is Model.GIL
-    assert schedule.script_hash == config.program_hash() and len(schedule.script_hash) == 8
+    assert schedule.script_hash == program_hash(config) and len(schedule.script_hash) == 8
     script.write_text("x = 2\n")
     assert Schedule.of(config, ()).script_hash != schedule.script_hash
 

@@ -93,11 +93,6 @@ class SearchConfig:
     #: A Python callable to run instead of ``script`` (the API and the pytest plugin).
     target: Optional["Target"] = None
 
-    def program_hash(self) -> str:
-        """The ``HASH`` of this program's replay tokens (its source, or its target's code)."""
-        from .engine.schedule import script_hash
-        return self.target.code_hash if self.target is not None else script_hash(self.script)
-
     def validate(self) -> None:
         """Raise ``ValueError``/``TypeError`` (naming the setting) unless every field is valid."""
         check_strategy(self.strategy)

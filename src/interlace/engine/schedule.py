@@ -27,7 +27,7 @@ from ..runtime.policies import Replay
 if TYPE_CHECKING:
     from ..config import SearchConfig
 
-__all__ = ["Deviations", "Schedule", "python_tag", "script_hash", "FORMAT"]
+__all__ = ["Deviations", "Schedule", "program_hash", "python_tag", "script_hash", "FORMAT"]
 
 FORMAT = "il1"
 _STEP = re.compile(r"^(\d+)\.(\d+)$")
@@ -43,7 +43,7 @@ class Schedule:
     @classmethod
     def of(cls, config: "SearchConfig", deviations: Deviations) -> "Schedule":
         """The schedule ``deviations`` of ``config``'s program, on this interpreter."""
-        return cls(config.model, python_tag(), config.program_hash(),
+        return cls(config.model, python_tag(), program_hash(config),
                    tuple((int(step), int(tid)) for step, tid in deviations))
 
     def policy(self) -> Replay:
@@ -69,6 +69,11 @@ class Schedule:
                     raise ValueError(f"bad step {item!r} in schedule token (expected STEP.THREAD)")
                 deviations.append((int(match.group(1)), int(match.group(2))))
         return cls(Model.parse(model), python, script_hash, tuple(deviations))
+
+
+def program_hash(config: "SearchConfig") -> str:
+    """The ``HASH`` of a program's replay tokens: its script's source, or its target's code."""
+    return config.target.code_hash if config.target is not None else script_hash(config.script)
 
 
 def python_tag() -> str:
