@@ -100,8 +100,8 @@ def test_identical_executions_with_and_without_the_accelerator(model):
     (PROGRAMS / "attr_loop.py", ["--budget", "300"]),
     (PROGRAMS / "deadlock_abba.py", ["--budget", "300"]),
     (CORPUS / "sct_stringbuffer_jdk14_bad.py", ["--budget", "300", "--strategy", "random"]),
-    (ACCEL_PROGRAMS / "quiet_phases.py", ["--budget", "40"]),
-    (ACCEL_PROGRAMS / "c_calls.py", ["--budget", "40", "--model", "gil"]),
+    (ACCEL_PROGRAMS / "quiet_phases.py", ["--budget", "40", "--strategy", "pct"]),
+    (ACCEL_PROGRAMS / "c_calls.py", ["--budget", "40", "--model", "gil", "--strategy", "pct"]),
 ])
 def test_identical_search_results(tmp_path, program, extra):
     """Same seed, same executions, same shrunk schedule and trace, from the command line."""

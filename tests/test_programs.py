@@ -122,7 +122,7 @@ def test_a_long_garbage_collection_is_not_a_thread_blocked_outside(tmp_path):
     script = tmp_path / "long_collections.py"
     script.write_text(_LONG_COLLECTIONS)
     out = tmp_path / "r.json"
-    result = run_cli("run", str(script), "--budget", "3", "--json", str(out))
+    result = run_cli("run", str(script), "--budget", "3", "--json", str(out), "--strategy", "pct")
     data = json.loads(out.read_text())
     assert result.returncode == 0 and data["verdict"] == "no-bug-found", result.stdout
     assert data["warnings"] == [], data["warnings"]

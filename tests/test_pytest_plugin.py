@@ -167,7 +167,7 @@ def test_function_fixtures_are_fresh_in_every_execution_and_torn_down(pytester):
             assert len(log.read_text().splitlines()) <= 2
             assert len(setups) <= 2  # the module fixture: the parent's, plus this execution's
     """)
-    result = run(pytester, "--interlace", "--interlace-budget", "20")
+    result = run(pytester, "--interlace", "--interlace-budget", "20", "--interlace-strategy", "pct")
     result.assert_outcomes(passed=1)
     torn = (pytester.path / "teardowns.txt").read_text().split()
     # each execution tore its own fixture down; pytest tore down the parent's, unused, last

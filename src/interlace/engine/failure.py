@@ -67,13 +67,12 @@ def fails_on_its_own(config: SearchConfig, result: SearchResult, first: Outcome)
     any other: a missing ``join`` fails exactly so.)  Fills ``result`` and returns ``True``
     in that case.
     """
-    if not first.failed or first.started_threads:
-        return False
+    if not first.failed or first.started_threads or first.kind is None or not first.kind.replays:
+        return False  # a hang or a crash says nothing about which threads there were
     recorded, output = first, ""
-    if first.kind is not None and first.kind.replays:  # again, for its output
-        replayed, output = replay_recorded(config, (), time.time())
-        if replayed.failed:
-            recorded = replayed
+    replayed, output = replay_recorded(config, (), time.time())  # again, for its output
+    if replayed.failed:
+        recorded = replayed
     result.verdict = Verdict.SETUP_ERROR
     result.stopped_by = StopReason.SETUP_ERROR
     result.record_failure(recorded)

@@ -13,9 +13,12 @@ portfolio takes turns, in a fixed cycle, between
   that needs many threads under way at once is not hidden behind the program's start
   sequence; the third samples the program as it starts them.
 
-Execution 0 is the DPOR tree's first branch, which is the default schedule (no preemption):
-it also measures the step bound PCT spreads its change points over, and tells a program that
-fails on its own or starts no thread from one worth searching.
+Execution 0 runs the default schedule (no preemption), unrecorded: it measures the step bound
+PCT spreads its change points over, and tells a program that fails on its own or starts no
+thread from one worth searching.  A DPOR execution records every shared access, which can make
+a long execution slow: one that exceeds its wall-clock limit stops the systematic part (with a
+warning; nothing is verified then) instead of being reported as a hang, which the unrecorded
+samplers would find themselves if the program truly hangs.
 
 With ``--jobs N`` each round takes the next N turns of the cycle and folds their outcomes in
 in cycle order, so a seed and a ``--jobs`` give one result.
@@ -29,18 +32,21 @@ from typing import Optional, Union
 
 from ..config import SearchConfig
 from ..outcome import Outcome, SearchResult, StopReason, Verdict
-from ..runtime.policies import PCT, POS, PolicySpec, RandomWalk, Systematic
+from ..outcome import FailureKind
+from ..runtime.policies import DEFAULT_SCHEDULE, PCT, POS, PolicySpec, RandomWalk, Systematic
 from .dpor import Branch, Explorer
 from .failure import Caveats, execution_spec, fails_on_its_own, finish_failure, nothing_to_interleave
 from .pool import Pool
 from .sampling import ProgressFn, execution_seed
 
-DPOR, PCT_, WALK, POS_ = "dpor", "pct", "random", "pos"
+DEFAULT, DPOR, PCT_, WALK, POS_ = "default", "dpor", "pct", "random", "pos"
 #: The turns, in order: DPOR every other execution, the samplers in between.
 CYCLE = (DPOR, POS_, DPOR, WALK, DPOR, PCT_)
 
 _NONDETERMINISM = ("the program did not repeat itself when a schedule was replayed ({}); "
                    "the systematic part stopped, so nothing can be verified")
+_TOO_SLOW = ("a systematic execution (which records every shared access) exceeded its wall-clock "
+             "limit; the systematic part stopped, so nothing can be verified")
 
 
 @dataclass
@@ -59,7 +65,7 @@ class _Portfolio:
     executions: int = 0
     cycle: int = 0
     #: Executions per strategy, and the sampling turns taken per strategy.
-    by_strategy: dict = field(default_factory=lambda: {DPOR: 0, PCT_: 0, WALK: 0, POS_: 0})
+    by_strategy: dict = field(default_factory=lambda: {DEFAULT: 0, DPOR: 0, PCT_: 0, WALK: 0, POS_: 0})
     sampled: dict = field(default_factory=lambda: {PCT_: 0, WALK: 0, POS_: 0})
     caveats: Caveats = field(default_factory=Caveats)
     max_steps: int = 0
@@ -70,6 +76,8 @@ class _Portfolio:
     first: Optional[Outcome] = None
 
     def next_turn(self) -> _Turn:
+        if self.executions == 0:  # the default schedule, unrecorded: cheap, and it decides
+            return _Turn(DEFAULT, DEFAULT_SCHEDULE)  # whether there is anything to search
         while True:
             strategy = CYCLE[self.cycle % len(CYCLE)]
             self.cycle += 1
@@ -116,6 +124,11 @@ class _Portfolio:
             self.first = outcome
         self.max_steps = max(self.max_steps, outcome.steps or 0)
         self.caveats.add(outcome)
+        if turn.strategy == DPOR and outcome.kind is FailureKind.HANG:
+            # recording made it slow, or it truly hangs: the samplers (unrecorded) will tell
+            self.caveats.warnings.add(_TOO_SLOW)
+            self.dpor_done = self.dpor_diverged = True
+            return
         if turn.strategy != DPOR or outcome.failed or self.dpor_diverged:
             return
         problem = outcome.summary if outcome.diverged else None
@@ -203,7 +216,7 @@ def _round(search: _Portfolio, pool: Pool,
     for n, turn in enumerate(turns):
         outcome = outcomes[n]
         search.fold(turn, outcome)
-        if outcome.failed:
+        if outcome.failed and not (turn.strategy == DPOR and outcome.kind is FailureKind.HANG):
             if progress is not None:
                 progress(search.executions, config.budget, 1)
             return (turn.strategy, outcome)
