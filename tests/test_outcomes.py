@@ -48,6 +48,7 @@ def _run(tmp_path, source, *args):
     return result, json.loads(out.read_text())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_a_script_that_needs_arguments_is_a_setup_error(tmp_path, strategy):
     result, data = _run(tmp_path, NEEDS_ARGUMENT, "--strategy", strategy)
@@ -66,6 +67,7 @@ def test_a_broken_import_is_a_setup_error_with_its_traceback(tmp_path):
     assert data["verdict"] == "setup-error" and data["kind"] == "exception"
 
 
+@pytest.mark.slow
 def test_the_same_script_with_its_arguments_is_searched(tmp_path):
     result, data = _run(tmp_path, NEEDS_ARGUMENT, "--budget", "5", "--strategy", "pct", "--", "2")
     assert result.returncode == 0, result.stdout
@@ -80,6 +82,7 @@ def test_an_exception_before_any_thread_shows_the_output(tmp_path):
     assert data["program_output"].strip() == "checking the configuration"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_a_script_without_threads_stops_after_one_execution(tmp_path, strategy):
     result, data = _run(tmp_path, NO_THREADS, "--strategy", strategy)
