@@ -208,7 +208,7 @@ def test_ctrl_c_stops_the_caller_instead_of_passing(tmp_path):
         "        state['n'] += 1\n"
         "print('searching', flush=True)\n"
         "result = interlace.explore(lambda: {'n': 0, 'lock': threading.Lock()}, [bump, bump],\n"
-        "                           budget=1_000_000, timeout=600)\n"
+        "                           budget=1_000_000, timeout=600, strategy='pct')\n"
         "print('returned', result.ok)\n")
     process = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
