@@ -26,15 +26,16 @@ MICRO = H.MICRO
 _SWITCHES = r"""
 import json, sys, time
 from interlace.models import Model
-from interlace.runtime.executor import ExecutionSpec, PolicySpec, run_execution
+from interlace.runtime.executor import ExecutionSpec, run_execution
+from interlace.runtime.policies import PCT, DEFAULT_SCHEDULE, PolicySpec, RandomWalk, Replay
 script, k = sys.argv[1], int(sys.argv[2])
 t0 = time.perf_counter()
 switches = steps = 0
 for seed in range(1, k + 1):
-    out = run_execution(ExecutionSpec(script, (), Model.FREE_THREADED, PolicySpec("random", seed)))
-    assert not out.get("failed"), out.get("summary")
-    switches += out["switches"]
-    steps += out["steps"]
+    out = run_execution(ExecutionSpec(script, (), Model.FREE_THREADED, RandomWalk(seed)))
+    assert not out.failed, out.summary
+    switches += out.switches
+    steps += out.steps
 print(json.dumps({"seconds": time.perf_counter() - t0, "switches": switches, "steps": steps,
                   "executions": k}))
 """

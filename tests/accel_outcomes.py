@@ -6,12 +6,14 @@ without recording), PCT and random executions (seeded; one PCT turns into a rand
 and a recorded PCT execution.
 """
 
+import dataclasses
 import json
 import sys
 
 from interlace.hooks import accelerator
 from interlace.models import Model
-from interlace.runtime.executor import ExecutionSpec, PolicySpec, run_execution
+from interlace.runtime.executor import ExecutionSpec, run_execution
+from interlace.runtime.policies import PCT, DEFAULT_SCHEDULE, PolicySpec, RandomWalk, Replay
 
 #: Fields that depend on wall-clock time or memory addresses, not on the schedule.
 _VOLATILE = ("seconds",)
@@ -21,18 +23,18 @@ def outcomes(model: Model, script: str) -> list:
     def run(policy: PolicySpec, record: bool) -> dict:
         outcome = run_execution(ExecutionSpec(script, (), model, policy, record=record,
                                               max_steps=8_000, wall_timeout=60.0))
-        return {k: v for k, v in outcome.items() if k not in _VOLATILE}
+        return {k: v for k, v in dataclasses.asdict(outcome).items() if k not in _VOLATILE}
 
-    first = run(PolicySpec("replay"), False)
+    first = run(DEFAULT_SCHEDULE, False)
     bound = max(first.get("steps") or 0, 1)
-    out = [first, run(PolicySpec("replay"), True)]
+    out = [first, run(DEFAULT_SCHEDULE, True)]
     for seed in (1, 2):
-        out.append(run(PolicySpec("pct", seed, 3, bound), False))
-    out.append(run(PolicySpec("pct", 3, 3, bound), True))
-    out.append(run(PolicySpec("pct", 5, 2, max(bound // 4, 1)), False))  # a random walk past 1/4
-    out.append(run(PolicySpec("random", 4), False))
+        out.append(run(PCT(seed, 3, bound), False))
+    out.append(run(PCT(3, 3, bound), True))
+    out.append(run(PCT(5, 2, max(bound // 4, 1)), False))  # a random walk past 1/4
+    out.append(run(RandomWalk(4), False))
     deviations = next((o["deviations"] for o in out if o.get("deviations")), [])
-    out.append(run(PolicySpec("replay", deviations=tuple(map(tuple, deviations))), False))
+    out.append(run(Replay(tuple(map(tuple, deviations))), False))
     return out
 
 

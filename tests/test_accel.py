@@ -100,8 +100,8 @@ def test_identical_executions_with_and_without_the_accelerator(model):
     (PROGRAMS / "attr_loop.py", ["--budget", "300"]),
     (PROGRAMS / "deadlock_abba.py", ["--budget", "300"]),
     (CORPUS / "sct_stringbuffer_jdk14_bad.py", ["--budget", "300", "--strategy", "random"]),
-    (ACCEL_PROGRAMS / "quiet_phases.py", ["--budget", "40"]),
-    (ACCEL_PROGRAMS / "c_calls.py", ["--budget", "40", "--model", "gil"]),
+    (ACCEL_PROGRAMS / "quiet_phases.py", ["--budget", "40", "--strategy", "pct"]),
+    (ACCEL_PROGRAMS / "c_calls.py", ["--budget", "40", "--model", "gil", "--strategy", "pct"]),
 ])
 def test_identical_search_results(tmp_path, program, extra):
     """Same seed, same executions, same shrunk schedule and trace, from the command line."""
@@ -121,10 +121,11 @@ def test_identical_search_results(tmp_path, program, extra):
 _PROBE = """
 import sys
 from interlace.models import Model
-from interlace.runtime.executor import ExecutionSpec, PolicySpec, run_execution
+from interlace.runtime.executor import ExecutionSpec, run_execution
+from interlace.runtime.policies import PCT, DEFAULT_SCHEDULE, PolicySpec, RandomWalk, Replay
 script, model = sys.argv[1], Model.parse(sys.argv[2])
-first = run_execution(ExecutionSpec(script, (), model, PolicySpec("replay")))
-run_execution(ExecutionSpec(script, (), model, PolicySpec("pct", 1, 3, first["steps"])))
+first = run_execution(ExecutionSpec(script, (), model, DEFAULT_SCHEDULE))
+run_execution(ExecutionSpec(script, (), model, PCT(1, 3, first.steps)))
 """
 
 _STATS = """
@@ -173,12 +174,13 @@ assert [box.a for box in boxes] == [2000, 2000]
 _WALK_PROBE = """
 import json, sys
 from interlace.models import Model
-from interlace.runtime.executor import ExecutionSpec, PolicySpec, run_execution
+from interlace.runtime.executor import ExecutionSpec, run_execution
+from interlace.runtime.policies import PCT, DEFAULT_SCHEDULE, PolicySpec, RandomWalk, Replay
 script = sys.argv[1]
-for policy in (PolicySpec("random", 5), PolicySpec("pct", 1, 3, 50)):  # PCT: a walk past step 50
+for policy in (RandomWalk(5), PCT(1, 3, 50)):  # PCT: a walk past step 50
     out = run_execution(ExecutionSpec(script, (), Model.FREE_THREADED, policy))
-    assert not out["failed"], out
-    print(json.dumps({"steps": out["steps"], "switches": out["switches"]}))
+    assert not out.failed, out
+    print(json.dumps({"steps": out.steps, "switches": out.switches}))
 """
 
 

@@ -60,7 +60,8 @@ def test_explore_finds_the_lost_update_of_a_two_worker_counter():
 
 
 def test_explore_with_a_lock_finds_nothing_and_says_how_much_it_explored():
-    result = interlace.explore(LockedCounter, [increment, increment], counted_twice, budget=40)
+    result = interlace.explore(LockedCounter, [increment, increment], counted_twice, budget=40,
+                               strategy="pct")
     assert result.ok and result.verdict == "no-bug-found"
     assert result.failure is None and result.schedule is None and result.trace == ""
     assert result.executions == 40
@@ -131,7 +132,7 @@ def test_the_output_of_the_failing_execution_is_in_the_report():
 
 
 def test_an_invariant_returning_none_passes():
-    result = interlace.explore(Counter, [increment], lambda counter: None, budget=3)
+    result = interlace.explore(Counter, [increment], lambda counter: None, budget=3, strategy="pct")
     assert result.ok and result.executions == 3
 
 
@@ -207,7 +208,7 @@ def test_ctrl_c_stops_the_caller_instead_of_passing(tmp_path):
         "        state['n'] += 1\n"
         "print('searching', flush=True)\n"
         "result = interlace.explore(lambda: {'n': 0, 'lock': threading.Lock()}, [bump, bump],\n"
-        "                           budget=1_000_000, timeout=600)\n"
+        "                           budget=1_000_000, timeout=600, strategy='pct')\n"
         "print('returned', result.ok)\n")
     process = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)

@@ -14,7 +14,7 @@ def test_finds_the_bundled_example_and_prints_a_replayable_trace(tmp_path):
     assert "preempted" in result.stdout
     data = json.loads(out.read_text())
     assert data["verdict"] == "bug" and data["kind"] == "assertion"
-    assert data["model"] == "free-threaded" and data["strategy"] == "pct"
+    assert data["model"] == "free-threaded" and data["strategy"] == "portfolio"
     assert data["schedule"].startswith("il1:") and data["executions"] >= 1
     assert any(step["kind"] == "access" and step["text"] == "counter" for step in data["trace"])
     replay = run_cli("replay", "--schedule", data["schedule"], "examples/counter.py")
@@ -33,7 +33,7 @@ def test_same_seed_same_executions(tmp_path):
 
 
 def test_nothing_found_is_not_called_safe(tmp_path):
-    result = run_cli("run", str(PROGRAMS / "attr_loop_locked.py"), "--budget", "20")
+    result = run_cli("run", str(PROGRAMS / "attr_loop_locked.py"), "--budget", "20", "--strategy", "pct")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No bug found in 20 executions" in result.stdout
     assert "free-threaded" in result.stdout and "not a proof" in result.stdout
@@ -85,7 +85,7 @@ def test_ctrl_c_stops_cleanly_with_exit_130():
     import time
     proc = subprocess.Popen([sys.executable, "-m", "interlace", "run",
                              str(PROGRAMS / "attr_loop_locked.py"), "--budget", "100000",
-                             "--timeout", "600"], cwd=ROOT, stdout=subprocess.PIPE,
+                             "--timeout", "600", "--strategy", "pct"], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
     time.sleep(3)
     proc.send_signal(signal.SIGINT)

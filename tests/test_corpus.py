@@ -28,7 +28,8 @@ def test_default_verdict(tmp_path, path):
     data = json.loads(out.read_text())
     assert data["seconds"] < 60, f"{path.name} took {data['seconds']:.1f} s"
     if expect == "safe":
-        assert result.returncode == 0 and data["verdict"] == "no-bug-found", data["summary"]
+        # the portfolio's bounded DPOR ends early with "verified"; never a bug
+        assert result.returncode == 0 and data["verdict"] in ("verified", "no-bug-found"), data["summary"]
         return
     assert result.returncode == 1 and data["verdict"] == "bug", result.stdout
     if kind == "deadlock":

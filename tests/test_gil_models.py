@@ -44,7 +44,8 @@ def _run(tmp_path, *args, n="3"):
 @pytest.mark.parametrize("name,model,verdict", CASES, ids=[f"{n}-{m}" for n, m, _ in CASES])
 def test_verdict_per_model(tmp_path, name, model, verdict):
     budget = "400" if verdict == BUG else "80"
-    result, data = _run(tmp_path, str(GIL_PROGRAMS / name), "--model", model, "--budget", budget)
+    result, data = _run(tmp_path, str(GIL_PROGRAMS / name), "--model", model, "--budget", budget,
+                        "--strategy", "pct")
     assert data["model"] == model
     assert data["verdict"] == verdict, (name, model, data["summary"])
     if verdict == BUG:
@@ -55,7 +56,7 @@ def test_verdict_per_model(tmp_path, name, model, verdict):
 
 def test_model_all_states_under_which_models_the_bug_occurs(tmp_path):
     result, data = _run(tmp_path, str(GIL_PROGRAMS / "global_counter.py"), "--model", "all",
-                        "--budget", "60")
+                        "--budget", "60", "--strategy", "pct")
     assert result.returncode == 1, result.stdout + result.stderr
     assert data["verdict"] == "bug" and data["model"] == "free-threaded"  # the one shown in full
     models = data["models"]
@@ -74,7 +75,7 @@ def test_model_all_states_under_which_models_the_bug_occurs(tmp_path):
 
 def test_model_all_on_a_correct_program_finds_nothing_anywhere(tmp_path):
     result, data = _run(tmp_path, str(GIL_PROGRAMS / "list_iadd.py"), "--model", "all",
-                        "--budget", "20", n="2")
+                        "--budget", "20", "--strategy", "pct", n="2")
     assert result.returncode == 0, result.stdout
     assert {m: v["status"] for m, v in data["models"].items()} == {
         "free-threaded": "not found within budget", "gil": "not found within budget",
@@ -86,7 +87,7 @@ def test_model_all_on_a_correct_program_finds_nothing_anywhere(tmp_path):
 def test_model_all_keeps_the_total_time_bounded(tmp_path):
     # the time limit is shared: three searches of a bug-free program stay within --timeout
     result, data = _run(tmp_path, str(GIL_PROGRAMS / "list_iadd.py"), "--model", "all",
-                        "--budget", "100000", "--timeout", "6", n="2")
+                        "--budget", "100000", "--timeout", "6", "--strategy", "pct", n="2")
     assert result.returncode == 0
     seconds = sum(v["seconds"] for v in data["models"].values())
     assert seconds < 6 + 3, seconds  # each search may overrun by one execution

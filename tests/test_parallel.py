@@ -31,7 +31,7 @@ def test_jobs_run_the_same_executions_as_one_process(tmp_path, strategy):
 
 def test_jobs_without_a_bug_use_the_whole_budget(tmp_path):
     _, data = _run(tmp_path, "safe", str(PROGRAMS / "attr_loop_locked.py"), "--budget", "30",
-                   "--jobs", "2")
+                   "--jobs", "2", "--strategy", "pct")
     assert data["verdict"] == "no-bug-found" and data["executions"] == 30
 
 
@@ -39,7 +39,7 @@ def test_shards_of_a_random_search_split_its_executions(tmp_path):
     counts = []
     for part in ("1/3", "2/3", "3/3"):
         _, data = _run(tmp_path, part.replace("/", "-"), str(PROGRAMS / "attr_loop_locked.py"),
-                       "--budget", "30", "--shard", part)
+                       "--budget", "30", "--shard", part, "--strategy", "pct")
         assert data["verdict"] == "no-bug-found" and data["shard"] == [int(part[0]), 3]
         counts.append(data["executions"])
     # execution 0 (the default schedule, which measures the step bound) runs in every part

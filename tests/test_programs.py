@@ -48,7 +48,9 @@ def test_verdict(tmp_path, name):
     result, data = _run(tmp_path, name, "--budget", "150" if kind is None else "1000")
     if kind is None:
         assert result.returncode == 0, result.stdout
-        assert data["verdict"] == "no-bug-found" and data["executions"] == 150
+        # the default portfolio ends early when its bounded DPOR tree runs out
+        assert (data["verdict"] == "verified" and data["executions"] <= 150
+                or data["verdict"] == "no-bug-found" and data["executions"] == 150), data
     else:
         assert result.returncode == 1, result.stdout
         assert data["verdict"] == "bug" and data["kind"] == kind, data["summary"]
@@ -120,7 +122,7 @@ def test_a_long_garbage_collection_is_not_a_thread_blocked_outside(tmp_path):
     script = tmp_path / "long_collections.py"
     script.write_text(_LONG_COLLECTIONS)
     out = tmp_path / "r.json"
-    result = run_cli("run", str(script), "--budget", "3", "--json", str(out))
+    result = run_cli("run", str(script), "--budget", "3", "--json", str(out), "--strategy", "pct")
     data = json.loads(out.read_text())
     assert result.returncode == 0 and data["verdict"] == "no-bug-found", result.stdout
     assert data["warnings"] == [], data["warnings"]

@@ -85,7 +85,7 @@ def test_a_lost_update_fails_with_the_trace_and_the_replay_command(pytester):
     assert_shows_a_lost_update(out)
     replay = REPLAY.search(out)
     assert replay and replay.group(2) == "test_counter.py::test_racy", out
-    assert re.search(r"interlace: explored 2 tests in \d+ executions \(strategy pct, "
+    assert re.search(r"interlace: explored 2 tests in \d+ executions \(strategy portfolio, "
                      r"model free-threaded, seed 0\)", out), out
 
 
@@ -167,7 +167,7 @@ def test_function_fixtures_are_fresh_in_every_execution_and_torn_down(pytester):
             assert len(log.read_text().splitlines()) <= 2
             assert len(setups) <= 2  # the module fixture: the parent's, plus this execution's
     """)
-    result = run(pytester, "--interlace", "--interlace-budget", "20")
+    result = run(pytester, "--interlace", "--interlace-budget", "20", "--interlace-strategy", "pct")
     result.assert_outcomes(passed=1)
     torn = (pytester.path / "teardowns.txt").read_text().split()
     # each execution tore its own fixture down; pytest tore down the parent's, unused, last
@@ -217,11 +217,11 @@ def test_pytest_skip_and_xfail_inside_an_explored_test(pytester):
 
 def test_the_marker_explores_without_the_flag_and_sets_options(pytester):
     pytester.makepyfile(test_marked=IN_MAIN_THREAD + dedent("""
-        @pytest.mark.interlace(threads=1, budget=7)
+        @pytest.mark.interlace(threads=1, budget=7, strategy="pct")
         def test_budget():
             pass
 
-        @pytest.mark.interlace(threads=3, budget=1)
+        @pytest.mark.interlace(threads=3, budget=1, strategy="pct")
         def test_three_copies():
             SEEN.append(1)
             assert len(SEEN) <= 2, "a third copy ran"

@@ -1,4 +1,8 @@
-"""argparse value types and input-error texts shared by the subcommands (``run``, ``explain``...)."""
+"""argparse value types and input-error texts shared by the subcommands (``run``, ``explain``...).
+
+These only turn text into values (with argparse's one-line errors); what a search setting may
+be is decided once, in :mod:`interlace.config`, which ``run`` hands every value to.
+"""
 
 from __future__ import annotations
 
@@ -55,23 +59,22 @@ def bound(text: str):
 def jobs(text: str) -> int:
     """``--jobs N`` or ``--jobs auto`` (every core this process may use)."""
     if text == "auto":
-        import os
-        try:
-            return max(1, len(os.sched_getaffinity(0)))
-        except AttributeError:  # not on Linux
-            return max(1, os.cpu_count() or 1)
+        from .config import cpu_count
+        return cpu_count()
     return positive_int(text)
 
 
 def shard(text: str) -> tuple[int, int]:
     """``--shard I/N``: the I-th of N parts of one search (1-based)."""
+    from .config import check_shard
     try:
         index, count = (int(part) for part in text.split("/"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected I/N such as 1/4, got {text!r}") from None
-    if count < 1 or not 1 <= index <= count:
-        raise argparse.ArgumentTypeError(f"need 1 <= I <= N, got {text!r}")
-    return index, count
+    try:
+        return check_shard((index, count))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"need 1 <= I <= N, got {text!r}") from None
 
 
 def syntax_error_text(path: str, exc: SyntaxError) -> str:

@@ -24,11 +24,13 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Optional, Sequence, TypeVar, Union, overload
 
+from . import config as settings
+from .config import DEFAULT, SearchConfig, search_config
 from .engine import search as search_mod
 from .engine.schedule import Schedule
-from .engine.search import SearchConfig, SearchResult
 from .engine.target import Target, code_hash
 from .models import Model
+from .outcome import FailureKind, SearchResult, StopReason, Verdict
 from .runtime import current
 
 State = TypeVar("State")
@@ -40,7 +42,7 @@ ModelLike = Union[Model, str]
 #: Outcome kind used when a test body calls ``pytest.skip``/``pytest.xfail`` in an execution;
 #: the summary is ``"skip:MESSAGE"`` or ``"xfail:MESSAGE"``.  Never shown to the user: the
 #: caller re-raises the pytest outcome instead.
-PYTEST_OUTCOME = "pytest-outcome"
+PYTEST_OUTCOME = FailureKind.PYTEST_OUTCOME
 
 
 @dataclass(frozen=True)
@@ -49,8 +51,10 @@ class Failure:
     exception itself is gone; its type, message and traceback are kept as text)."""
 
     #: ``exception``, ``assertion``, ``invariant``, ``deadlock``, ``livelock``, ``exit``,
-    #: ``hang`` (an execution exceeded its wall-clock limit) or ``crash`` (the interpreter died).
-    kind: str
+    #: ``hang`` (an execution exceeded its wall-clock limit), ``crash`` (the interpreter died)
+    #: or ``internal-error`` (interlace itself failed); :class:`~interlace.outcome.FailureKind`
+    #: says each in words (``FailureKind(kind).prose``).
+    kind: FailureKind
     #: One line, e.g. ``ValueError: overdrawn (in thread withdraw-2)``.
     message: str
     #: The thread that failed (``MainThread`` for the invariant).
@@ -66,9 +70,10 @@ class Failure:
 class ExploreResult:
     """The outcome of :func:`explore`, :func:`replay`, :func:`replay_script` or a ``check``."""
 
-    #: ``"bug"``, ``"no-bug-found"`` or ``"verified"`` (a systematic search that ran out of
-    #: interleavings to try).
-    verdict: str
+    #: ``"bug"``, ``"no-bug-found"``, ``"verified"`` (a systematic search that ran out of
+    #: interleavings to try), ``"setup-error"`` (the program fails before starting any thread)
+    #: or ``"inconclusive"``: a :class:`~interlace.outcome.Verdict`, equal to those strings.
+    verdict: Verdict
     #: Executions the search ran (not counting the ones spent minimizing a failure).
     executions: int
     failure: Optional[Failure]
@@ -125,10 +130,11 @@ pytest_session = PytestSession()
 # -- the public functions ---------------------------------------------------------------------
 
 def explore(setup: Callable[[], State], workers: Sequence[Callable[[State], Any]],
-            invariant: Optional[Callable[[State], Any]] = None, *, strategy: str = "pct",
-            budget: Optional[int] = None, seed: int = 0,
-            model: ModelLike = Model.FREE_THREADED, timeout: float = search_mod.DEFAULT_TIMEOUT,
-            jobs: int = 1, include: Sequence[str] = (),
+            invariant: Optional[Callable[[State], Any]] = None, *,
+            strategy: str = settings.DEFAULT_STRATEGY, budget: Optional[int] = None,
+            seed: int = settings.DEFAULT_SEED, model: ModelLike = Model.FREE_THREADED,
+            timeout: float = settings.DEFAULT_TIMEOUT, jobs: int = settings.DEFAULT_JOBS,
+            include: Sequence[str] = (),
             preemptions: Union[int, None, str] = "default") -> ExploreResult:
     """Search the interleavings of ``workers`` running concurrently on the state ``setup`` builds.
 
@@ -138,17 +144,18 @@ def explore(setup: Callable[[], State], workers: Sequence[Callable[[State], Any]
     exception in a worker, a deadlock, or a failed invariant is a bug; the search stops at the
     first, minimizes it and returns it (it does not raise: call ``assert_ok()`` for that).
 
-    ``strategy``, ``budget`` (executions; default 1000, dpor 100,000), ``seed``, ``model``,
+    ``strategy`` (default ``"portfolio"``), ``budget`` (executions; default 10,000 for the
+    portfolio, 1000 for pct and random, 100,000 for dpor), ``seed``, ``model``,
     ``timeout`` (seconds for the whole search), ``jobs`` (worker processes) and ``preemptions``
-    (dpor's bound: an int, ``None`` for none, default 2) mean what they mean for ``interlace
-    run``; ``include`` names installed packages whose code gets switch points too (by default
+    (the bound of dpor and of the portfolio's systematic part: an int, ``None`` for none,
+    default 2) mean what they mean for ``interlace run``; ``include`` names installed packages whose code gets switch points too (by default
     only code outside the standard library and site-packages does).
     """
     _refuse_nesting("interlace.explore()")
     workers = _check_program(setup, workers, invariant)
     options = search_options(strategy=strategy, budget=budget, seed=seed, model=model,
                              timeout=timeout, jobs=jobs, include=include, preemptions=preemptions)
-    return run_search(SearchConfig(target=_explore_target(setup, workers, invariant), **options))
+    return run_search(search_config(target=_explore_target(setup, workers, invariant), **options))
 
 
 def replay(schedule: str, setup: Callable[[], State], workers: Sequence[Callable[[State], Any]],
@@ -164,7 +171,7 @@ def replay(schedule: str, setup: Callable[[], State], workers: Sequence[Callable
     workers = _check_program(setup, workers, invariant)
     _parse_token(schedule)
     config = SearchConfig(target=_explore_target(setup, workers, invariant),
-                          include=_check_include(include))
+                          include=settings.check_include(include))
     return run_replay(schedule, config)
 
 
@@ -183,7 +190,7 @@ def replay_script(schedule: str, path: str, argv: Sequence[str] = (), *,
         raise TypeError("argv must be a sequence of arguments, e.g. ['--fast'], not one string")
     _parse_token(schedule)
     config = SearchConfig(script=os.path.abspath(path), argv=tuple(str(a) for a in argv),
-                          include=_check_include(include))
+                          include=settings.check_include(include))
     return _to_result(replay_script_token(schedule, config))
 
 
@@ -198,9 +205,10 @@ def check(*, budget: Optional[int] = ..., strategy: str = ..., seed: int = ..., 
 
 
 def check(func: Optional[F] = None, /, *, budget: Optional[int] = None,
-          strategy: str = "pct", seed: int = 0, model: ModelLike = Model.FREE_THREADED,
-          timeout: float = search_mod.DEFAULT_TIMEOUT, jobs: int = 1,
-          include: Sequence[str] = (), replay: Optional[str] = None) -> Any:
+          strategy: str = settings.DEFAULT_STRATEGY, seed: int = settings.DEFAULT_SEED,
+          model: ModelLike = Model.FREE_THREADED, timeout: float = settings.DEFAULT_TIMEOUT,
+          jobs: int = settings.DEFAULT_JOBS, include: Sequence[str] = (),
+          replay: Optional[str] = None) -> Any:
     """Decorate a test that starts its own threads: calling it explores its interleavings.
 
     The function body runs as the main thread of each execution, so the threads it starts
@@ -227,7 +235,7 @@ def check(func: Optional[F] = None, /, *, budget: Optional[int] = None,
             target = Target(run=lambda: run_test_body(function, args, kwargs),
                             code_hash=code_hash([function], extra=("check",)),
                             label=function.__qualname__, replay_hint=_check_replay_hint)
-            config = SearchConfig(target=target, **options)
+            config = search_config(target=target, **options)
             token = replay or pytest_session.replay_token
             result = run_replay(token, config) if token else run_search(config)
             raise_pytest_outcome(result)
@@ -251,37 +259,23 @@ def check(func: Optional[F] = None, /, *, budget: Optional[int] = None,
 def search_options(*, strategy: str, budget: Optional[int], seed: int, model: ModelLike,
                    timeout: float, jobs: int, include: Sequence[str],
                    preemptions: Union[int, None, str] = "default") -> dict[str, Any]:
-    """Validate search settings; return them as ``SearchConfig`` fields.
+    """Check search settings (:func:`interlace.config.search_config`, the one validation);
+    return them as its keyword arguments, defaults filled in.
 
     Raises ``TypeError``/``ValueError`` naming the argument, before any execution starts.
     ``budget=None`` and ``preemptions="default"`` take the strategy's defaults.
     """
-    if not isinstance(strategy, str) or strategy not in search_mod.STRATEGIES:
-        raise ValueError(f"strategy: unknown strategy {strategy!r}: choose one of "
-                         f"{', '.join(search_mod.STRATEGIES)}")
-    if budget is None:
-        budget = search_mod.default_budget(strategy)
-    _check_int(budget, "budget", minimum=1)
-    if preemptions == "default":
-        preemptions = search_mod.default_preemptions(strategy)
-    elif strategy != "dpor":
-        raise ValueError("preemptions: a preemption bound needs strategy='dpor'")
-    elif preemptions is not None:
-        _check_int(preemptions, "preemptions", minimum=0)
-    _check_int(seed, "seed", minimum=None)
-    _check_int(jobs, "jobs", minimum=1)
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-        raise TypeError(f"timeout must be a number of seconds, got {type(timeout).__name__}")
-    if not timeout > 0:
-        raise ValueError(f"timeout must be positive (got {timeout})")
-    return dict(strategy=strategy, budget=budget, seed=seed, model=_check_model(model),
-                timeout=float(timeout), jobs=jobs, include=_check_include(include),
-                preemptions=preemptions)
+    config = search_config(strategy=strategy, budget=budget, seed=seed, model=model,
+                           timeout=timeout, jobs=jobs, include=include,
+                           preemptions=DEFAULT if preemptions == "default" else preemptions)
+    return dict(strategy=config.strategy, budget=config.budget, seed=config.seed,
+                model=config.model, timeout=config.timeout, jobs=config.jobs,
+                include=config.include, preemptions=config.preemptions)
 
 
 def run_search(config: SearchConfig) -> ExploreResult:
     result = search_mod.search(config)
-    if result.stopped_by == "interrupt" and not result.found:
+    if result.stopped_by is StopReason.INTERRUPT and not result.found:
         # The engine turns Ctrl-C into "stopped early" for the command line's report; in a
         # test run or a program it must stop the caller, not look like a passing search.
         raise KeyboardInterrupt
@@ -376,7 +370,7 @@ def _fail_invariant(summary: str, details: str) -> None:
     sched = current.scheduler
     if sched is None:  # not inside an execution: cannot happen through explore()
         raise AssertionError(summary)
-    sched.fail("invariant", summary, details)
+    sched.fail(FailureKind.INVARIANT, summary, details)
 
 
 def _traceback_text(exc: BaseException) -> str:
@@ -394,9 +388,9 @@ def _check_replay_hint(token: str) -> str:
 
 def _to_result(result: SearchResult) -> ExploreResult:
     failure = None
-    if result.found:
-        outcome = result.failure or {}
-        failure = Failure(result.kind or "exception", result.summary or "", outcome.get("thread"),
+    if result.found or result.verdict is Verdict.SETUP_ERROR:
+        failure = Failure(result.kind or FailureKind.EXCEPTION, result.summary or "",
+                          result.failure.thread if result.failure is not None else None,
                           result.details)
     replay_call = None
     if result.found and result.schedule is not None:
@@ -445,39 +439,6 @@ def _check_program(setup: Any, workers: Any, invariant: Any) -> list[Callable[[A
 def _check_callable(value: Any, name: str) -> None:
     if not callable(value):
         raise TypeError(f"{name} must be callable, got {type(value).__name__} {_short_repr(value)}")
-
-
-def _check_int(value: Any, name: str, minimum: Optional[int]) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {_short_repr(value)}")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be at least {minimum} (got {value})")
-
-
-def _check_model(model: Any) -> Model:
-    if isinstance(model, Model):
-        return model
-    if not isinstance(model, str):
-        raise TypeError(f"model must be a Model or its name, got {type(model).__name__}")
-    try:
-        return Model.parse(model)
-    except ValueError as exc:
-        raise ValueError(f"model: {exc}") from None
-
-
-def _check_include(include: Any) -> tuple[str, ...]:
-    from .hooks.scope import _package_dir
-    if isinstance(include, str):
-        raise TypeError(f"include must be a list of package names, e.g. [{include!r}]")
-    names = tuple(include)
-    for name in names:
-        if not isinstance(name, str):
-            raise TypeError(f"include must hold package names, got {type(name).__name__}")
-        try:
-            _package_dir(name)
-        except (ValueError, ImportError):
-            raise ValueError(f"include: no importable package or module named {name!r}") from None
-    return names
 
 
 def _parse_token(token: Any, name: str = "schedule") -> Schedule:

@@ -1,36 +1,24 @@
 """``interlace`` command line: ``run``, ``replay`` (and the commands other modules add).
 
-Exit codes: 0 nothing found (within the stated budget), 1 bug found, 2 usage error,
-3 inconclusive (the program did not repeat itself under systematic search) or an internal
-error of interlace, 130 interrupted.
+Exit codes: 0 nothing found (within the stated budget), 1 bug found, 2 usage error or a
+script that fails on its own (before starting any thread), 3 inconclusive (the program did not
+repeat itself under systematic search) or an internal error of interlace, 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from typing import Optional, Sequence
 
-from . import _args
+from . import _args, config as settings
 from ._args import positive_float as _positive_float, positive_int as _positive_int
-from .engine import search as search_mod
 from .models import Model
+from .outcome import SearchResult, StopReason, Verdict
 
-EXIT_OK, EXIT_BUG, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-#: Neither a bug nor "nothing found": the search could not trust itself (verdict
-#: ``inconclusive``) or interlace failed (``internal-error``).
-EXIT_UNSURE = 3
-
-
-def _exit_code(result) -> int:
-    if result.found:
-        return EXIT_BUG
-    if result.verdict in ("inconclusive", "internal-error"):
-        return EXIT_UNSURE
-    if result.stopped_by == "interrupt":
-        return EXIT_INTERRUPTED
-    return EXIT_OK
+EXIT_OK, EXIT_BUG, EXIT_USAGE, EXIT_INCONCLUSIVE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 class UsageError(Exception):
@@ -67,19 +55,23 @@ def build_parser(optional: bool = True) -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="search the interleavings of a threaded script",
                          usage="interlace run [options] SCRIPT [-- SCRIPT_ARGS...]")
     run.add_argument("script", help="a Python script that starts threads")
-    run.add_argument("--strategy", choices=search_mod.STRATEGIES, default="pct",
-                     help="search strategy (default: pct)")
+    run.add_argument("--strategy", choices=settings.STRATEGIES, default=settings.DEFAULT_STRATEGY,
+                     help=f"search strategy (default: {settings.DEFAULT_STRATEGY})")
     run.add_argument("--budget", type=_positive_int, default=None,
-                     help=f"maximum number of executions (default: {search_mod.DEFAULT_BUDGET}; "
-                          f"dpor: {search_mod.DEFAULT_DPOR_BUDGET})")
-    run.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    run.add_argument("--timeout", type=_positive_float, default=search_mod.DEFAULT_TIMEOUT,
-                     help=f"seconds for the whole search (default: {search_mod.DEFAULT_TIMEOUT:g})")
-    run.add_argument("--depth", type=_positive_int, default=search_mod.DEFAULT_DEPTH,
-                     help="PCT bug depth (default: 3)")
+                     help="maximum number of executions (default: "
+                          f"{settings.DEFAULT_PORTFOLIO_BUDGET} for the portfolio, "
+                          f"{settings.DEFAULT_BUDGET} for pct and random, "
+                          f"{settings.DEFAULT_DPOR_BUDGET} for dpor)")
+    run.add_argument("--seed", type=int, default=settings.DEFAULT_SEED,
+                     help=f"random seed (default: {settings.DEFAULT_SEED})")
+    run.add_argument("--timeout", type=_positive_float, default=settings.DEFAULT_TIMEOUT,
+                     help=f"seconds for the whole search (default: {settings.DEFAULT_TIMEOUT:g})")
+    run.add_argument("--depth", type=_positive_int, default=settings.DEFAULT_DEPTH,
+                     help=f"PCT bug depth (default: {settings.DEFAULT_DEPTH})")
     run.add_argument("--preemptions", type=_args.bound, default=None, metavar="K",
-                     help="dpor: explore only schedules with at most K preemptions, or 'none' "
-                          f"for no bound (default: {search_mod.DEFAULT_PREEMPTIONS})")
+                     help="dpor (and the portfolio's systematic part): explore only schedules "
+                          "with at most K preemptions, or 'none' for no bound "
+                          f"(default: {settings.DEFAULT_PREEMPTIONS})")
     run.add_argument("--jobs", type=_args.jobs, default=1, metavar="N",
                      help="worker processes, or 'auto' for every core (default: 1)")
     run.add_argument("--shard", type=_args.shard, default=None, metavar="I/N",
@@ -104,7 +96,7 @@ def _add_common(parser: argparse.ArgumentParser, model: bool = True) -> None:
         parser.add_argument("--model", type=_model_or_all, default=Model.FREE_THREADED,
                             help="switch model: free-threaded (default), gil, gil-3.9, or all "
                                  "(search each; on a bug, say under which models it occurs)")
-    parser.add_argument("--max-steps", type=_positive_int, default=search_mod.DEFAULT_MAX_STEPS,
+    parser.add_argument("--max-steps", type=_positive_int, default=settings.DEFAULT_MAX_STEPS,
                         help="scheduling steps after which an execution counts as a livelock")
     parser.add_argument("--include", action="append", default=[], metavar="PACKAGE",
                         help="also put switch points inside this installed package (repeatable)")
@@ -136,56 +128,68 @@ def _check_script(path: str) -> None:
         raise UsageError(f"cannot read {path}: {exc}") from None
 
 
-def _check_include(names: Sequence[str]) -> None:
-    from .hooks.scope import _package_dir
-    for name in names:
-        try:
-            _package_dir(name)
-        except (ValueError, ImportError) as exc:
-            raise UsageError(str(exc)) from None
-
-
-def _config(args: argparse.Namespace, **overrides) -> search_mod.SearchConfig:
+def _config(args: argparse.Namespace, **options) -> settings.SearchConfig:
+    """Translate the command line into the one checked :class:`SearchConfig`."""
     _check_script(args.script)
-    _check_include(args.include)
     _check_html_path(args.html)
-    fields = dict(script=os.path.abspath(args.script), argv=tuple(args.args),
-                  max_steps=args.max_steps, include=tuple(args.include))
-    fields.update(overrides)
-    return search_mod.SearchConfig(**fields)
+    try:
+        return settings.search_config(script=os.path.abspath(args.script), argv=tuple(args.args),
+                                      max_steps=args.max_steps, include=tuple(args.include),
+                                      **options)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(_cli_spelling(str(exc))) from None
+
+
+def _cli_spelling(message: str) -> str:
+    """A config message names settings as the API does; say them as options."""
+    for name in ("strategy", "preemptions", "include", "model", "shard"):
+        if message.startswith(f"{name}: "):
+            message = message[len(name) + 2:]
+    return re.sub(r"strategy='(\w+)'", r"--strategy \1", message)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from .engine.search import search
     from .report.console import print_result
     from .report.progress import progress_bar
-    budget = args.budget if args.budget is not None else search_mod.default_budget(args.strategy)
     if args.preemptions is None:
-        preemptions = search_mod.default_preemptions(args.strategy)
-    elif args.strategy != "dpor":
-        raise UsageError("--preemptions bounds systematic search: use it with --strategy dpor")
+        preemptions = settings.DEFAULT
     else:
         preemptions = None if args.preemptions == _args.NO_BOUND else args.preemptions
-    config = _config(args, strategy=args.strategy, budget=budget, seed=args.seed,
+    config = _config(args, strategy=args.strategy, budget=args.budget, seed=args.seed,
                      timeout=args.timeout, model=_first_model(args.model), depth=args.depth,
                      shrink=not args.no_shrink, preemptions=preemptions, jobs=args.jobs,
                      shard=args.shard)
     if args.model == ALL_MODELS:
         return _run_all_models(config, args)
     with progress_bar(config.budget, systematic=config.strategy == "dpor") as advance:
-        result = search_mod.search(config, progress=advance)
+        result = search(config, progress=advance)
     print_result(result)
     if args.json:
         from .report.jsonreport import write_json
         write_json(result, args.json)
     _write_html(result, args.html)
-    return _exit_code(result)
+    return exit_status(result)
+
+
+def exit_status(result: SearchResult) -> int:
+    """The exit status of one search's result (see the module docstring)."""
+    if result.verdict in (Verdict.INCONCLUSIVE, Verdict.INTERNAL_ERROR) or result.internal_error:
+        return EXIT_INCONCLUSIVE
+    if result.found:
+        return EXIT_BUG
+    if result.verdict is Verdict.SETUP_ERROR:
+        return EXIT_USAGE
+    if result.stopped_by is StopReason.INTERRUPT:
+        return EXIT_INTERRUPTED
+    return EXIT_OK
 
 
 def _first_model(model) -> Model:
     return Model.FREE_THREADED if model == ALL_MODELS else model
 
 
-def _run_all_models(config: search_mod.SearchConfig, args: argparse.Namespace) -> int:
+def _run_all_models(config: settings.SearchConfig, args: argparse.Namespace) -> int:
     """``run --model all``: one bounded search per model, the first bug printed in full."""
     from .engine.allmodels import search_all_models
     from .report.console import print_model_verdicts, print_result
@@ -212,10 +216,10 @@ def _run_all_models(config: search_mod.SearchConfig, args: argparse.Namespace) -
     found = any(v.result is not None and v.result.found for v in verdicts)
     if found:
         return EXIT_BUG
-    if any(v.result is not None and v.result.verdict in ("inconclusive", "internal-error")
+    if any(v.result is not None and v.result.verdict in (Verdict.INCONCLUSIVE, Verdict.INTERNAL_ERROR)
            for v in verdicts):
-        return EXIT_UNSURE
-    return EXIT_INTERRUPTED if result.stopped_by == "interrupt" else EXIT_OK
+        return EXIT_INCONCLUSIVE
+    return exit_status(result)
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
@@ -227,7 +231,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         from .report.jsonreport import write_json
         write_json(result, args.json)
     _write_html(result, args.html)
-    return _exit_code(result)
+    return exit_status(result)
 
 
 def _check_html_path(path: Optional[str]) -> None:
@@ -240,7 +244,7 @@ def _check_html_path(path: Optional[str]) -> None:
         raise UsageError(f"--html: cannot write {path}: {problem}")
 
 
-def _write_html(result: search_mod.SearchResult, path: Optional[str], verdicts=None) -> None:
+def _write_html(result: SearchResult, path: Optional[str], verdicts=None) -> None:
     if path is None:
         return
     from .report.html import write_html

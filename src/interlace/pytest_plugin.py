@@ -29,18 +29,18 @@ from typing import Any, Callable, Optional
 
 import pytest
 
-from . import api
+from . import api, config as search_settings
 from ._args import positive_float as _positive_float, positive_int as _positive_int
-from .engine import search as search_mod
+from .config import search_config
 from .engine.schedule import Schedule
-from .engine.search import SearchConfig
 from .engine.target import Target, code_hash, code_of
 from .models import Model
 
 DEFAULT_THREADS = 2
 #: Smaller than ``interlace run``'s: this is per test, for a whole test suite.
-DEFAULT_BUDGET = 100
-DEFAULT_TIMEOUT = 30.0
+DEFAULT_BUDGET = search_settings.PYTEST_BUDGET
+DEFAULT_TIMEOUT = search_settings.PYTEST_TIMEOUT
+DEFAULT_STRATEGY = search_settings.DEFAULT_STRATEGY
 #: Markers that make a test run once, as usual (``thread_unsafe`` is pytest-run-parallel's).
 SKIP_MARKERS = ("interlace_skip", "thread_unsafe")
 #: Fixtures that hold per-test global state which concurrent copies would garble (as in
@@ -100,11 +100,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help=f"concurrent copies of each test (default: {DEFAULT_THREADS})")
     group.addoption("--interlace-budget", type=_positive_int, default=DEFAULT_BUDGET, metavar="N",
                     help=f"executions per test (default: {DEFAULT_BUDGET})")
-    group.addoption("--interlace-strategy", choices=search_mod.STRATEGIES, default="pct",
-                    help="search strategy (default: pct)")
+    group.addoption("--interlace-strategy", choices=search_settings.STRATEGIES,
+                    default=DEFAULT_STRATEGY, help=f"search strategy (default: {DEFAULT_STRATEGY})")
     group.addoption("--interlace-model", type=_model, default=Model.FREE_THREADED, metavar="MODEL",
                     help="switch model: free-threaded (default), gil, gil-3.9")
-    group.addoption("--interlace-seed", type=int, default=0, metavar="N", help="random seed (default: 0)")
+    group.addoption("--interlace-seed", type=int, default=search_settings.DEFAULT_SEED, metavar="N",
+                    help=f"random seed (default: {search_settings.DEFAULT_SEED})")
     group.addoption("--interlace-timeout", type=_positive_float, default=DEFAULT_TIMEOUT,
                     metavar="SECONDS",
                     help=f"seconds of search per test (default: {DEFAULT_TIMEOUT:g})")
@@ -128,8 +129,9 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "interlace(threads=2, budget=100, strategy='pct', model='free-threaded', "
-        "seed=0, timeout=30): explore this test's interleavings (even without --interlace), "
+        "markers", f"interlace(threads={DEFAULT_THREADS}, budget={DEFAULT_BUDGET}, "
+        f"strategy='{DEFAULT_STRATEGY}', model='free-threaded', seed=0, "
+        f"timeout={DEFAULT_TIMEOUT:g}): explore this test's interleavings (even without --interlace), "
         "with these settings")
     config.addinivalue_line(
         "markers", "interlace_skip: under --interlace, run this test once, as usual")
@@ -158,10 +160,8 @@ def _settings(config: pytest.Config) -> Settings:
             Schedule.parse(replay)
         except ValueError as exc:
             raise pytest.UsageError(f"--interlace-replay: {exc}") from None
-    include = tuple(config.getoption("interlace_include"))
     try:
-        api.search_options(strategy="pct", budget=1, seed=0, model=Model.FREE_THREADED,
-                           timeout=1.0, jobs=1, include=include)
+        include = search_settings.check_include(tuple(config.getoption("interlace_include")))
     except ValueError as exc:  # "include: no importable package..."
         raise pytest.UsageError(f"--interlace-{exc}") from None
     threads = config.getoption("interlace_threads")
@@ -257,7 +257,7 @@ def _explore(item: pytest.Function, settings: Settings) -> bool:
                     code_hash=code_hash([function], extra=(f"copies={threads}",)),
                     label=item.nodeid,
                     replay_hint=lambda token: _replay_command(token, flags, test_argument))
-    config = SearchConfig(target=target, **options)
+    config = search_config(target=target, **options)
     if settings.replay is None:
         result = api.run_search(config)
     else:  # refused (ValueError) when the token was recorded for another test
@@ -318,7 +318,7 @@ def _item_options(item: pytest.Function, settings: Settings) -> tuple[int, dict,
         raise TypeError(f"threads must be an integer, got {type(threads).__name__}")
     if threads < 1:
         raise ValueError(f"threads must be at least 1 (got {threads})")
-    options = api.search_options(jobs=1, include=settings.include, **values)
+    options = api.search_options(jobs=1, include=settings.include, **values)  # checked here
     flags = []  # what the replay needs besides the token: the token's hash covers these
     if "threads" not in marked and threads != DEFAULT_THREADS:
         flags += ["--interlace-threads", str(threads)]

@@ -18,8 +18,11 @@ import time
 from dataclasses import dataclass, replace
 from typing import Callable, Optional
 
+from ..config import SearchConfig
 from ..models import MODEL_LABELS, Model
-from .search import ProgressFn, SearchConfig, SearchResult, search
+from ..outcome import SearchResult, StopReason, Verdict
+from .sampling import ProgressFn
+from .search import search
 
 #: Search order: the most permissive model first.
 ORDER = (Model.FREE_THREADED, Model.GIL_39, Model.GIL)
@@ -48,8 +51,8 @@ class ModelVerdict:
             return NOT_SEARCHED
         if result.found:
             return YES
-        if result.verdict == "verified":
-            return NO if result.config.preemptions is None else NO_WITHIN_BOUND
+        if result.verdict is Verdict.VERIFIED:
+            return NO if result.verified_bound is None else NO_WITHIN_BOUND
         return NOT_FOUND
 
     def scope(self) -> str:
@@ -57,25 +60,21 @@ class ModelVerdict:
         result = self.result
         if result is None:
             return "interrupted before this model"
-        if result.verdict == "verified":
+        if result.verdict is Verdict.VERIFIED:
             why = (f"every interleaving the search reaches within preemption bound "
-                   f"{result.config.preemptions} explored; --preemptions none for a plain no")
+                   f"{result.verified_bound} explored; --preemptions none for a plain no")
         else:
-            why = {"budget": "budget used up",
-                   "timeout": f"its {result.config.timeout:.1f} s share of the time ran out",
-                   "interrupt": "interrupted",
-                   "exhausted": "every interleaving explored, with warnings",
-                   "nondeterminism": "stopped: the program behaves nondeterministically",
-                   }.get(result.stopped_by, result.stopped_by)
+            why = result.stopped_by.short(result.config)
         return f"{result.executions} execution(s), {why}"
 
     def as_dict(self) -> dict:
         result = self.result
         data = {"model": self.model.value, "label": self.label, "status": self.status}
         if result is not None:
-            data.update(verdict=result.verdict, executions=result.executions,
-                        seconds=round(result.seconds, 3), stopped_by=result.stopped_by,
-                        kind=result.kind, summary=result.summary,
+            data.update(verdict=result.verdict.value, executions=result.executions,
+                        seconds=round(result.seconds, 3), stopped_by=result.stopped_by.value,
+                        kind=result.kind.value if result.kind is not None else None,
+                        summary=result.summary,
                         schedule=result.schedule.token() if result.schedule else None)
         return data
 
@@ -89,7 +88,8 @@ def search_all_models(config: SearchConfig,
     primary: Optional[SearchResult] = None
     for n, model in enumerate(ORDER):
         left = deadline - time.monotonic()
-        if verdicts and verdicts[-1].result is not None and verdicts[-1].result.stopped_by == "interrupt":
+        if verdicts and verdicts[-1].result is not None and \
+                verdicts[-1].result.stopped_by is StopReason.INTERRUPT:
             verdicts.append(ModelVerdict(model, None))
             continue
         # an equal share of what is left: time a fast model did not use goes to the others

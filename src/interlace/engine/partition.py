@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Callable, Optional
 
+from ..outcome import Outcome
 from ..runtime.events import Sleeper, footprint_of
 
 
@@ -42,12 +43,12 @@ class Split:
     #: Executions the split ran.
     executions: int
     #: The first failing execution's outcome, in prefix order (``None``: none failed).
-    failure: Optional[dict] = None
+    failure: Optional[Outcome] = None
     #: Set when a prefix could not be replayed (the program is nondeterministic).
     divergence: Optional[str] = None
 
 
-def split(run_all: Callable[[list[Prefix]], list[dict]], wanted: int,
+def split(run_all: Callable[[list[Prefix]], list[Outcome]], wanted: int,
           preemption_bound: Optional[int]) -> Split:
     """Expand the first choice points until at least ``wanted`` subtrees have work of their own.
 
@@ -58,11 +59,11 @@ def split(run_all: Callable[[list[Prefix]], list[dict]], wanted: int,
     bound, which sleep sets do not survive (see :mod:`interlace.engine.dpor`).
     """
     roots: list[Prefix] = []
-    frontier: list[tuple[Prefix, dict]] = []  # live prefixes and their runs, to expand
+    frontier: list[tuple[Prefix, Outcome]] = []  # live prefixes and their runs, to expand
     executions = 0
     families: list[list[Prefix]] = [[Prefix(())]]
     while True:
-        ran: list[list[tuple[Prefix, dict]]] = [[] for _ in families]
+        ran: list[list[tuple[Prefix, Outcome]]] = [[] for _ in families]
         for wave in range(max((len(f) for f in families), default=0)):
             # under a preemption bound a sleeper's own subtree may not reach what it stands
             # for (the bound cuts it), so there nobody sleeps
@@ -72,11 +73,11 @@ def split(run_all: Callable[[list[Prefix]], list[dict]], wanted: int,
             outcomes = run_all([prefix for _, prefix in batch])
             executions += len(outcomes)
             for (n, prefix), outcome in zip(batch, outcomes):
-                if outcome.get("failed"):
+                if outcome.failed:
                     return Split(roots, executions, failure=outcome)
-                if outcome.get("diverged"):
-                    return Split(roots, executions, divergence=outcome.get("summary"))
-                live = not outcome.get("sleep_blocked") and outcome.get("asleep_from") is None
+                if outcome.diverged:
+                    return Split(roots, executions, divergence=outcome.summary)
+                live = not outcome.sleep_blocked and outcome.asleep_from is None
                 ran[n].append((replace(prefix, live=live), outcome))
         frontier = []
         for family in ran:
@@ -91,20 +92,20 @@ def split(run_all: Callable[[list[Prefix]], list[dict]], wanted: int,
         roots += [prefix for kids, (prefix, _) in zip(children, frontier) if kids == [prefix]]
 
 
-def _asleep_after(prefix: Prefix, siblings: list[tuple[Prefix, dict]]) -> Prefix:
+def _asleep_after(prefix: Prefix, siblings: list[tuple[Prefix, Outcome]]) -> Prefix:
     """``prefix`` with the siblings run before it asleep at its last choice point."""
     if not siblings:
         return prefix
     depth = len(prefix.choices)
     sleep = dict(prefix.sleep)
     for sibling, outcome in siblings:
-        base = (outcome.get("choices") or [])[depth - 1][3]
+        base = (outcome.choices or [])[depth - 1][3]
         sleep[sibling.choices[-1]] = Sleeper.of(_footprint(outcome, depth), base)
     return replace(prefix, sleep=sleep)
 
 
-def _children(prefix: Prefix, outcome: dict, bound: Optional[int]) -> list[Prefix]:
-    choices = outcome.get("choices") or []
+def _children(prefix: Prefix, outcome: Outcome, bound: Optional[int]) -> list[Prefix]:
+    choices = outcome.choices or []
     depth = len(prefix.choices)
     if len(choices) <= depth:
         return [prefix]  # the execution ended before another choice point
@@ -119,9 +120,9 @@ def _children(prefix: Prefix, outcome: dict, bound: Optional[int]) -> list[Prefi
     return children or [prefix]
 
 
-def _footprint(outcome: dict, step: int):
+def _footprint(outcome: Outcome, step: int):
     """The footprint of the transition after choice point ``step`` of an execution."""
-    return footprint_of([e for e in outcome.get("events") or ()
+    return footprint_of([e for e in outcome.events or ()
                          if e["step"] == step and e.get("location") is not None])
 
 

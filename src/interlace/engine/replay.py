@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
+from ..config import SearchConfig
+from ..outcome import SearchResult, StopReason, Verdict
+from .failure import replay_recorded
 from .schedule import Schedule, python_tag, script_hash
-from .search import SearchConfig, SearchResult, replay_recorded, report_internal_error
 
 
 def replay_script(token: str, config: SearchConfig) -> SearchResult:
@@ -50,16 +52,14 @@ def _replay(schedule: Schedule, config: SearchConfig, warnings: list[str]) -> Se
     started = time.monotonic()
     outcome, output = replay_recorded(config, schedule.deviations)
     seconds = time.monotonic() - started
-    result = SearchResult("bug" if outcome.get("failed") else "no-bug-found", config, 1, seconds,
-                          "bug" if outcome.get("failed") else "budget", warnings=warnings)
+    result = SearchResult(Verdict.BUG if outcome.failed else Verdict.NO_BUG_FOUND, config, 1,
+                          seconds, StopReason.BUG if outcome.failed else StopReason.BUDGET,
+                          warnings=warnings)
     result.schedule = schedule
-    if outcome.get("internal_error"):
-        report_internal_error(result, outcome)
-    elif outcome.get("failed"):
-        result.kind = outcome["kind"]
-        result.summary = outcome.get("summary")
-        result.details = outcome.get("details") or ""
-        result.failure = outcome
+    if outcome.internal_error:
+        result.record_internal_error(outcome)
+    elif outcome.failed:
+        result.record_failure(outcome)
         result.executions_to_bug = 1
         result.seconds_to_bug = seconds
         result.program_output = output

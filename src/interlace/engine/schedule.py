@@ -1,4 +1,10 @@
-"""Replay tokens: a schedule as plain text, versioned, never executed when loaded.
+"""The replayable schedule and its token: plain text, versioned, never executed when loaded.
+
+A schedule is its list of *deviations*: ``(step, thread)`` pairs, the choices that differ from
+the default one (keep running the current thread; when it cannot run, the lowest-numbered
+thread that can).  Every execution records its own (``Outcome.deviations``), a replay follows
+one (``runtime.policies.Replay``), the shrinker shortens one, and :class:`Schedule` ties one to
+the program, model and interpreter it was recorded for.
 
 ``il1:py311:free-threaded:3f2a9c1e:31.2,39.0`` reads: format 1, recorded on Python 3.11,
 under the free-threaded model, for the script whose source hashes to ``3f2a9c1e``; at
@@ -12,8 +18,16 @@ import hashlib
 import re
 import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..models import Model
+from ..outcome import Deviations
+from ..runtime.policies import Replay
+
+if TYPE_CHECKING:
+    from ..config import SearchConfig
+
+__all__ = ["Deviations", "Schedule", "program_hash", "python_tag", "script_hash", "FORMAT"]
 
 FORMAT = "il1"
 _STEP = re.compile(r"^(\d+)\.(\d+)$")
@@ -24,7 +38,17 @@ class Schedule:
     model: Model
     python: str
     script_hash: str
-    deviations: tuple[tuple[int, int], ...]
+    deviations: Deviations
+
+    @classmethod
+    def of(cls, config: "SearchConfig", deviations: Deviations) -> "Schedule":
+        """The schedule ``deviations`` of ``config``'s program, on this interpreter."""
+        return cls(config.model, python_tag(), program_hash(config),
+                   tuple((int(step), int(tid)) for step, tid in deviations))
+
+    def policy(self) -> Replay:
+        """What an execution follows to replay this schedule."""
+        return Replay(self.deviations)
 
     def token(self) -> str:
         body = ",".join(f"{step}.{tid}" for step, tid in self.deviations) or "-"
@@ -45,6 +69,11 @@ class Schedule:
                     raise ValueError(f"bad step {item!r} in schedule token (expected STEP.THREAD)")
                 deviations.append((int(match.group(1)), int(match.group(2))))
         return cls(Model.parse(model), python, script_hash, tuple(deviations))
+
+
+def program_hash(config: "SearchConfig") -> str:
+    """The ``HASH`` of a program's replay tokens: its script's source, or its target's code."""
+    return config.target.code_hash if config.target is not None else script_hash(config.script)
 
 
 def python_tag() -> str:

@@ -19,20 +19,19 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Callable, Optional
 
+from ..config import SearchConfig
+from ..outcome import Outcome, SearchResult, StopReason, Verdict
+from ..runtime.policies import Systematic
 from .dpor import Branch, Explorer
+from .failure import (Caveats, execution_spec, fails_on_its_own, finish_failure, nothing_to_interleave,
+                      unmodelled_warning)
 from .partition import Split, owned, split
 from .pool import Pool
-from .search import (ProgressFn, SearchConfig, SearchResult, _collect_caveats, _finish_failure,
-                     _spec, report_internal_error)
-from ..runtime.executor import PolicySpec
+from .sampling import ProgressFn
 
 
 _NONDETERMINISM = ("inconclusive: the program did not repeat itself when a schedule was "
                    "replayed ({}); the search cannot be exhaustive")
-_UNMODELLED = ("not verified: the search met operations interlace could not model, so nothing "
-               "is proved about what they touched: {}")
-#: Unmodelled operations named in the report.
-_UNMODELLED_SHOWN = 5
 
 
 @dataclass
@@ -40,57 +39,64 @@ class _Search:
     """The state one systematic search shares between its trees."""
 
     config: SearchConfig
-    observe: Optional[Callable[[dict], None]]
+    observe: Optional[Callable[[Outcome], None]]
     epoch: float
     deadline: float
     executions: int = 0
-    warnings: set = field(default_factory=set)
-    inversions: set = field(default_factory=set)
+    caveats: Caveats = field(default_factory=Caveats)
     max_steps: int = 0
-    stopped_by: Optional[str] = None
+    stopped_by: Optional[StopReason] = None
+    #: The first execution (the default schedule), for setup errors and single threads.
+    first: Optional[Outcome] = None
     #: ``file:line: operation`` of operations the recorder could not model (in order seen).
     unmodelled: dict = field(default_factory=dict)
     #: The outcome of an execution in which interlace itself failed.
-    internal: Optional[dict] = None
+    internal: Optional[Outcome] = None
 
     def spec(self, branch: Branch, bounded: bool):
-        policy = PolicySpec("systematic", prefix=branch.prefix,
-                            sleep=tuple(sorted(branch.sleep.items())), stop_when_asleep=not bounded)
-        return replace(_spec(self.config, policy, self.epoch, self.deadline, record=True),
+        policy = Systematic(branch.prefix, tuple(sorted(branch.sleep.items())),
+                            stop_when_asleep=not bounded)
+        return replace(execution_spec(self.config, policy, self.epoch, self.deadline, record=True),
                        record_values=False)
 
-    def finished(self, outcome: dict) -> None:
+    def finished(self, outcome: Outcome) -> None:
         self.executions += 1
+        if self.first is None:
+            self.first = outcome
         if self.observe is not None:
             self.observe(outcome)
-        self.max_steps = max(self.max_steps, outcome.get("steps") or 0)
-        _collect_caveats(outcome, self.warnings, self.inversions)
-        for note in outcome.get("unmodelled") or ():
+        self.max_steps = max(self.max_steps, outcome.steps or 0)
+        self.caveats.add(outcome)
+        for note in outcome.unmodelled:
             self.unmodelled.setdefault(note, None)
-        if outcome.get("internal_error") and self.internal is None:
+        if outcome.internal_error and self.internal is None:
             self.internal = outcome
+
+    @property
+    def warnings(self) -> set[str]:
+        return self.caveats.warnings
 
     def may_start(self, running: int) -> bool:
         """Budget and time left for one more execution?  Notes why not."""
         if self.executions + running >= self.config.budget:
-            self.stopped_by = self.stopped_by or "budget"
+            self.stopped_by = self.stopped_by or StopReason.BUDGET
             return False
         if time.monotonic() >= self.deadline:
-            self.stopped_by = self.stopped_by or "timeout"
+            self.stopped_by = self.stopped_by or StopReason.TIMEOUT
             return False
         return True
 
 
 def search_systematic(config: SearchConfig, progress: Optional[ProgressFn] = None, *,
                       explorer: Optional[Explorer] = None,
-                      observe: Optional[Callable[[dict], None]] = None) -> SearchResult:
+                      observe: Optional[Callable[[Outcome], None]] = None) -> SearchResult:
     """``explorer``: a prepared tree (tests pass ``Explorer(reduce=False)`` for brute force);
     ``observe`` sees every execution's outcome (tests compare the classes it visits)."""
     started = time.monotonic()
     search = _Search(config, observe, time.time(), started + config.timeout)
     bound = config.preemptions
     parts: Optional[Split] = None
-    failing: Optional[dict] = None
+    failing: Optional[Outcome] = None
     explorers: list[Explorer] = []
     try:
         if explorer is not None or config.shard is None:
@@ -100,7 +106,7 @@ def search_systematic(config: SearchConfig, progress: Optional[ProgressFn] = Non
             failing = parts.failure
             if parts.divergence:
                 search.warnings.add(_NONDETERMINISM.format(parts.divergence))
-                search.stopped_by = "nondeterminism"
+                search.stopped_by = StopReason.NONDETERMINISM
             elif failing is None:
                 explorers = [Explorer(preemption_bound=bound, root=parts.roots[i].choices,
                                       root_sleep=parts.roots[i].sleep)
@@ -108,33 +114,37 @@ def search_systematic(config: SearchConfig, progress: Optional[ProgressFn] = Non
         if explorers:
             failing = _explore(search, explorers, progress)
     except KeyboardInterrupt:
-        search.stopped_by = "interrupt"
+        search.stopped_by = StopReason.INTERRUPT
     exhausted = search.stopped_by is None and failing is None
     if search.unmodelled:
-        notes = list(search.unmodelled)
-        more = f" (and {len(notes) - _UNMODELLED_SHOWN} more)" if len(notes) > _UNMODELLED_SHOWN else ""
-        search.warnings.add(_UNMODELLED.format("; ".join(notes[:_UNMODELLED_SHOWN]) + more))
-    verdict = "verified" if exhausted and not search.warnings else "no-bug-found"
-    if search.stopped_by == "nondeterminism" and failing is None:
-        verdict = "inconclusive"
+        search.warnings.add(unmodelled_warning(list(search.unmodelled)))
+    verdict = Verdict.VERIFIED if exhausted and not search.warnings else Verdict.NO_BUG_FOUND
+    if search.stopped_by == StopReason.NONDETERMINISM and failing is None:
+        verdict = Verdict.INCONCLUSIVE
     result = SearchResult(verdict,
                           config, search.executions, 0.0,
-                          "bug" if failing is not None else search.stopped_by or "exhausted",
-                          warnings=sorted(search.warnings),
-                          potential_deadlocks=sorted(search.inversions),
+                          StopReason.BUG if failing is not None else search.stopped_by or StopReason.EXHAUSTED,
                           max_steps_seen=search.max_steps)
+    search.caveats.into(result)
+    if exhausted:
+        result.verified_bound = bound
     result.classes = sum(e.complete for e in explorers)
     result.sleep_blocked = sum(e.sleep_blocked for e in explorers)
     result.bounded_out = sum(e.bounded_out for e in explorers)
     result.pending = 0 if exhausted else sum(e.pending_alternatives() for e in explorers)
     result.subtrees = len(explorers) if parts is not None else None
+    first = search.first
     if search.internal is not None:
-        report_internal_error(result, search.internal)
+        result.record_internal_error(search.internal)
+    elif first is not None and failing is first and fails_on_its_own(config, result, first):
+        pass
+    elif first is not None and search.executions == 1 and nothing_to_interleave(result, first):
+        result.verdict = Verdict.NO_BUG_FOUND
     elif failing is not None:
-        result.verdict = "bug"
+        result.verdict = Verdict.BUG
         result.executions_to_bug = search.executions
         result.seconds_to_bug = time.monotonic() - started
-        _finish_failure(config, result, failing, search.epoch)
+        finish_failure(config, result, failing, search.epoch)
     result.seconds = time.monotonic() - started
     return result
 
@@ -142,8 +152,8 @@ def search_systematic(config: SearchConfig, progress: Optional[ProgressFn] = Non
 def _split(search: _Search) -> Split:
     config = search.config
 
-    def run_all(prefixes: list) -> list[dict]:
-        outcomes: dict[int, dict] = {}
+    def run_all(prefixes: list) -> list[Outcome]:
+        outcomes: dict[int, Outcome] = {}
         with Pool(config.jobs) as pool:
             waiting = list(reversed(range(len(prefixes))))
             while waiting or len(pool):
@@ -161,7 +171,7 @@ def _split(search: _Search) -> Split:
 
 
 def _explore(search: _Search, explorers: list[Explorer],
-             progress: Optional[ProgressFn]) -> Optional[dict]:
+             progress: Optional[ProgressFn]) -> Optional[Outcome]:
     """Run the trees to their end in rounds; the first failure of a round, or ``None``.
 
     A round takes up to ``jobs`` branches (trees in order, each tree's cheapest first), runs
@@ -186,26 +196,26 @@ def _explore(search: _Search, explorers: list[Explorer],
                 return None
             for n, (k, branch) in enumerate(round_):
                 pool.submit(n, search.spec(branch, bounded))
-            outcomes: dict[int, dict] = {}
+            outcomes: dict[int, Outcome] = {}
             while len(pool):
                 n, outcome = pool.next_outcome()
                 outcomes[n] = outcome
             for n, (k, branch) in enumerate(round_):
                 outcome = outcomes[n]
                 search.finished(outcome)
-                if outcome.get("internal_error"):
+                if outcome.internal_error:
                     return None
-                if outcome.get("failed"):
+                if outcome.failed:
                     if progress is not None:
                         progress(search.executions, search.executions, 1)
                     return outcome
-                problem = outcome.get("summary") if outcome.get("diverged") else None
+                problem = outcome.summary if outcome.diverged else None
                 if problem is None:
                     explorers[k].record(outcome, branch)
                     problem = explorers[k].divergence
                 if problem is not None:
                     search.warnings.add(_NONDETERMINISM.format(problem))
-                    search.stopped_by = "nondeterminism"
+                    search.stopped_by = StopReason.NONDETERMINISM
                     return None
             if progress is not None:
                 left = sum(e.pending_alternatives() for e in explorers)

@@ -8,7 +8,7 @@ from typing import Optional
 from rich.console import Console
 from rich.text import Text
 
-from ..engine.search import SearchResult
+from ..outcome import SearchResult, StopReason, Verdict
 from .trace import relevant_trace
 
 
@@ -27,7 +27,7 @@ def statement(result: SearchResult) -> str:
     config = result.config
     scope = f"{result.executions} execution{'s' if result.executions != 1 else ''}"
     bound = f"preemption bound {config.preemptions}" if config.preemptions is not None else "no preemption bound"
-    if result.verdict == "verified":
+    if result.verdict is Verdict.VERIFIED:
         part = f"part {config.shard[0]} of {config.shard[1]}: " if config.shard else ""
         if config.preemptions is None and result.subtrees is None and config.jobs == 1:
             what = f"all {result.classes} interleaving classes explored"
@@ -36,19 +36,17 @@ def statement(result: SearchResult) -> str:
             what += " the search reaches within the bound explored" if config.preemptions is not None \
                 else " explored (every class at least once)"
         return f"{part}{what}, no failure (model {config.model.value}, {bound})"
-    why = {"budget": f"the budget of {config.budget} executions was used up",
-           "timeout": f"the {config.timeout:g} s time limit was reached",
-           "interrupt": "the search was interrupted",
-           "nondeterminism": "the program did not repeat itself under replay",
-           "internal-error": "interlace itself failed",
-           "exhausted": "every interleaving class was explored, with the caveats below",
-           "bug": "a bug was found"}.get(result.stopped_by, result.stopped_by)
+    why = result.stopped_by.sentence(config)
     how = f"strategy {config.strategy}"
     if config.strategy == "pct":
         how += f" (depth {config.depth})"
     if config.strategy == "dpor":
         how += (f", {result.classes} interleaving classes complete, {result.pending} known "
                 f"alternatives left, {bound}")
+    if config.strategy == "portfolio" and result.by_strategy:
+        turns = ", ".join(f"{name} {count}" for name, count in result.by_strategy.items())
+        how += (f" ({turns}; dpor: {result.classes} interleaving classes complete, "
+                f"{result.pending} known alternatives left, {bound})")
     if config.shard:
         how += f", part {config.shard[0]} of {config.shard[1]}"
     return f"{scope} ({why}); {how}, model {config.model.value}, seed {config.seed}, {result.seconds:.1f} s"
@@ -58,30 +56,40 @@ def print_result(result: SearchResult, console: Optional[Console] = None) -> Non
     import sys
     console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 200)
     config = result.config
-    if result.found:
+    if result.internal_error:
+        _print_internal_error(result, console)
+    elif result.found:
         _print_bug(result, console)
-    elif result.verdict == "verified":
-        console.print(Text(f"Verified: {statement(result)}.", style="bold green"))
+    elif result.verdict is Verdict.INCONCLUSIVE:
+        console.print(Text(f"Inconclusive: {statement(result)}.", style="bold yellow"))
+        console.print("The program did not repeat itself under replay, so the systematic search "
+                      "cannot cover its interleavings: no bug was found, and nothing is proved "
+                      "(see below).")
+    elif result.verdict is Verdict.SETUP_ERROR:
+        _print_setup_error(result, console)
+    elif result.stopped_by is StopReason.SINGLE_THREADED:
+        console.print(Text("Nothing to interleave: the program started no thread, so every "
+                           "execution would be the one that ran (1 execution, no failure).",
+                           style="bold"))
+        console.print("Start the threads whose interleavings you want searched; a thread "
+                      "started through _thread or a C extension is not managed.")
+    elif result.verdict is Verdict.VERIFIED:
+        bound = result.verified_bound
+        headline = "Verified" if bound is None else \
+            f"Verified within {bound} preemption{'s' if bound != 1 else ''}"
+        console.print(Text(f"{headline}: {statement(result)}.", style="bold green"))
         console.print(f"Explored in {result.executions} executions ({result.sleep_blocked} cut short "
                       f"as repeats), {result.seconds:.1f} s. Proved at interlace's granularity: "
                       "switches between the bytecodes the model allows, shared accesses of the "
                       "program's own code, the threading/queue primitives.")
-        if config.preemptions is not None:
+        if result.verified_bound is not None:
             console.print(f"Only within the bound: the search ran only schedules with at most "
-                          f"{config.preemptions} preemption(s), which do not cover every "
+                          f"{result.verified_bound} preemption(s), which do not cover every "
                           "interleaving. Run with --preemptions none for a proof without a bound.")
         if config.shard:
             console.print(f"This is part {config.shard[0]} of {config.shard[1]} of the search "
                           f"({result.subtrees} subtrees): the program is verified only if every "
                           "part is.")
-    elif result.verdict == "internal-error":
-        console.print(Text(f"INTERNAL ERROR of interlace (not a bug in your program): "
-                           f"{result.summary}", style="bold red"))
-        console.print(Text(result.details.rstrip()))
-    elif result.verdict == "inconclusive":
-        console.print(Text(f"Inconclusive: {statement(result)}.", style="bold yellow"))
-        console.print("The program did not repeat itself under replay, so the systematic search "
-                      "cannot cover its interleavings; nothing is proved (see below).")
     else:
         console.print(Text(f"No bug found in {statement(result)}.", style="bold green"))
         console.print("This is not a proof: other interleavings may still fail.")
@@ -91,16 +99,41 @@ def print_result(result: SearchResult, console: Optional[Console] = None) -> Non
         console.print(Text(f"potential deadlock (lock-order inversion): {inversion}", style="yellow"))
 
 
+def _print_setup_error(result: SearchResult, console: Console) -> None:
+    """The program failed before starting any thread: its own problem, not a race."""
+    what = "The script" if not result.config.target else "The program"
+    console.print(Text(f"{what} fails on its own, before any thread starts: {result.summary}",
+                       style="bold red"))
+    console.print("No interleaving was searched (there was none to search). Fix this first: "
+                  "a missing argument (pass it after --), an import error, an exception at start-up.")
+    if result.details:
+        console.print()
+        console.print(Text(result.details.rstrip()))
+    if result.program_output.strip():
+        console.print(Text("Program output:", style="bold"))
+        console.print(Text(result.program_output.rstrip()[-2000:]))
+
+
+def _print_internal_error(result: SearchResult, console: Console) -> None:
+    """interlace itself failed: say so, never as the program's bug, and offer no replay."""
+    console.print(Text(f"INTERNAL ERROR of interlace (not a bug in your program): {result.summary}",
+                       style="bold magenta"))
+    if result.details:
+        console.print(Text(result.details.rstrip()))
+    console.print("Please report it, with the program if you can share it.")
+
+
 def _print_bug(result: SearchResult, console: Console) -> None:
-    failure = result.failure or {}
+    failure = result.failure
     config = result.config
     console.print(Text(f"BUG FOUND ({result.kind}): {result.summary}", style="bold red"))
-    console.print(f"model {config.model.value}, strategy {config.strategy}, found in execution "
+    strategy = config.strategy + (f" ({result.found_by})" if result.found_by else "")
+    console.print(f"model {config.model.value}, strategy {strategy}, found in execution "
                   f"{result.executions_to_bug} after {result.seconds_to_bug:.2f} s; minimized with "
-                  f"{result.shrink_executions} more executions to {failure.get('preemptions', 0)} "
-                  f"preemption(s).")
-    events = failure.get("events") or []
-    lines, dropped = relevant_trace(events, failure.get("threads") or [])
+                  f"{result.shrink_executions} more executions to "
+                  f"{failure.preemptions if failure is not None else 0} preemption(s).")
+    events = (failure.events if failure is not None else None) or []
+    lines, dropped = relevant_trace(events, (failure.threads if failure is not None else None) or [])
     if lines:
         console.print()
         console.print(Text("Interleaving (conflicting shared accesses and the switches between them):",

@@ -5,18 +5,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..engine.search import SearchResult
+from ..outcome import SearchResult
 from ..hooks import accelerator
 from .console import statement
 from .trace import relevant_trace
 
 
 def result_dict(result: SearchResult) -> dict[str, Any]:
-    failure = result.failure or {}
-    lines, _ = relevant_trace(failure.get("events") or [], failure.get("threads") or [])
+    failure = result.failure
+    lines, _ = relevant_trace((failure.events if failure else None) or [],
+                              (failure.threads if failure else None) or [])
     return {
-        "verdict": result.verdict,
-        "statement": statement(result) if not result.found else result.summary,
+        "verdict": result.verdict.value,
+        "statement": statement(result) if result.failure is None else result.summary,
         "classes": result.classes,
         "sleep_blocked": result.sleep_blocked,
         "pending_alternatives": result.pending,
@@ -24,14 +25,14 @@ def result_dict(result: SearchResult) -> dict[str, Any]:
         "jobs": result.config.jobs,
         "shard": list(result.config.shard) if result.config.shard else None,
         "subtrees": result.subtrees,
-        "kind": result.kind,
+        "kind": result.kind.value if result.kind is not None else None,
         "summary": result.summary,
         "executions": result.executions,
         "executions_to_bug": result.executions_to_bug,
         "seconds_to_bug": result.seconds_to_bug,
         "shrink_executions": result.shrink_executions,
         "seconds": round(result.seconds, 4),
-        "stopped_by": result.stopped_by,
+        "stopped_by": result.stopped_by.value,
         "schedule": result.schedule.token() if result.schedule else None,
         #: the token was replayed before it was printed: why it did not reproduce (else null)
         "replay_problem": result.replay_problem,
@@ -41,12 +42,15 @@ def result_dict(result: SearchResult) -> dict[str, Any]:
         "strategy": result.config.strategy,
         "seed": result.config.seed,
         "budget": result.config.budget,
-        "preemptions": failure.get("preemptions"),
-        "switches": failure.get("switches"),
+        "preemptions": failure.preemptions if failure is not None else None,
+        "switches": failure.switches if failure is not None else None,
         "trace": [line.as_dict() for line in lines],
         "details": result.details,
         "warnings": result.warnings,
         "potential_deadlocks": result.potential_deadlocks,
+        "by_strategy": result.by_strategy,
+        "found_by": result.found_by,
+        "program_output": result.program_output if result.verdict.value == "setup-error" else None,
     }
 
 

@@ -3,7 +3,7 @@
 The parent (the search) forks; the child installs the patches and hooks, runs the script as
 ``__main__`` (or calls a *target*, a Python callable from the API or the pytest plugin, as the
 main thread's body) under a fresh :class:`Scheduler`, and sends its outcome back through a
-pipe as a plain dict.  A fork per execution gives every execution fresh module state and makes a
+pipe as an :class:`~interlace.outcome.Outcome`.  A fork per execution gives every execution fresh module state and makes a
 wedged execution killable.
 """
 
@@ -23,23 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from ..models import Model
-
-
-@dataclass(frozen=True)
-class PolicySpec:
-    """How the child makes its choices: ``pct``, ``random`` or ``replay``."""
-
-    name: str
-    seed: int = 0
-    depth: int = 3
-    step_bound: int = 1000
-    deviations: tuple[tuple[int, int], ...] = ()
-    #: ``systematic`` only: the thread chosen at each of the first choice points...
-    prefix: tuple[int, ...] = ()
-    #: ...and the sleeping threads at the end of the prefix, with their footprints...
-    sleep: tuple[tuple[int, Any], ...] = ()
-    #: ...and whether an execution in which only sleeping threads can run stops there.
-    stop_when_asleep: bool = True
+from ..outcome import FailureKind, Outcome
+from .policies import PolicySpec
 
 
 @dataclass(frozen=True)
@@ -64,21 +49,8 @@ class ExecutionSpec:
     target: Optional[Callable[[], None]] = None
 
 
-def make_policy(spec: PolicySpec):
-    from .policies import PCTPolicy, RandomPolicy, ReplayPolicy, SystematicPolicy
-    if spec.name == "pct":
-        return PCTPolicy(spec.seed, spec.depth, spec.step_bound)
-    if spec.name == "random":
-        return RandomPolicy(spec.seed)
-    if spec.name == "replay":
-        return ReplayPolicy(spec.deviations)
-    if spec.name == "systematic":
-        return SystematicPolicy(spec.prefix, dict(spec.sleep), spec.stop_when_asleep)
-    raise ValueError(f"unknown policy {spec.name!r}")
-
-
-def run_execution(spec: ExecutionSpec) -> dict:
-    """Fork, run ``spec`` in the child, and return its outcome dict."""
+def run_execution(spec: ExecutionSpec) -> Outcome:
+    """Fork, run ``spec`` in the child, and return its outcome."""
     running = start_execution(spec)
     try:
         return running.wait()
@@ -101,7 +73,7 @@ class RunningExecution:
     #: Bytes read so far (the outcome's length, then the pickled outcome).
     received: int = 0
 
-    def read(self) -> Optional[dict]:
+    def read(self) -> Optional[Outcome]:
         """Read what is there (call when ``fd`` is readable); the outcome once it is complete."""
         chunk = os.read(self.fd, 1 << 20)
         if chunk:
@@ -115,20 +87,23 @@ class RunningExecution:
             return None
         self._close()
         _, status = os.waitpid(self.pid, 0)
-        return {"failed": True, "kind": "crash", "summary":
-                f"the interpreter died during the execution ({_status_text(status)})",
-                "details": "", "steps": None, "deviations": list(self.spec.policy.deviations),
-                "events": None}
+        return self._lost(FailureKind.CRASH, "the interpreter died during the execution "
+                                             f"({_status_text(status)})")
 
-    def hung(self) -> dict:
+    def hung(self) -> Outcome:
         """Kill it: the deadline passed.  The outcome says so."""
         self.kill()
-        return {"failed": True, "kind": "hang", "summary":
-                f"execution did not finish within {self.spec.wall_timeout:g} s of wall time "
-                "(blocked outside interlace's control, or too slow)", "details": "",
-                "steps": None, "deviations": list(self.spec.policy.deviations), "events": None}
+        return self._lost(FailureKind.HANG,
+                          f"execution did not finish within {self.spec.wall_timeout:g} s of wall "
+                          "time (blocked outside interlace's control, or too slow)")
 
-    def wait(self) -> dict:
+    def _lost(self, kind: FailureKind, summary: str) -> Outcome:
+        """The outcome of an execution that could not say how it ended: only what the
+        parent knows (the schedule it asked for, when that was a replay)."""
+        return Outcome(failed=True, kind=kind, summary=summary,
+                       deviations=getattr(self.spec.policy, "deviations", ()))
+
+    def wait(self) -> Outcome:
         while True:
             left = self.deadline - time.monotonic()
             if left <= 0 or not select.select([self.fd], [], [], left)[0]:
@@ -252,7 +227,7 @@ def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType]) -
     _redirect_output(spec.output_path)
     finished = []
 
-    def finish(outcome: dict) -> None:
+    def finish(outcome: Outcome) -> None:
         if finished:
             os._exit(0)
         finished.append(True)
@@ -261,8 +236,8 @@ def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType]) -
         try:
             payload = pickle.dumps(outcome)
         except Exception as exc:  # an unpicklable detail must not lose the verdict
-            outcome = {k: (v if k != "events" else None) for k, v in outcome.items()}
-            outcome["summary"] = str(outcome.get("summary")) + f" [trace lost: {exc}]"
+            outcome.events = None
+            outcome.summary = f"{outcome.summary} [trace lost: {exc}]"
             payload = pickle.dumps(outcome)
         # Length first: the parent has the outcome as soon as it is written, without waiting
         # for this process to tear itself down (which is what closes the pipe).
@@ -273,7 +248,7 @@ def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType]) -
         os._exit(0)
 
     scope = Scope(spec.include)
-    sched = Scheduler(make_policy(spec.policy), record=spec.record, max_steps=spec.max_steps,
+    sched = Scheduler(spec.policy.build(), record=spec.record, max_steps=spec.max_steps,
                       finish=finish, record_values=spec.record_values, in_scope=scope.includes)
     current.scheduler = sched
     hooks = make_hooks(scope, spec.model, spec.record, sched.dispatch)
@@ -293,11 +268,11 @@ def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType]) -
     except SystemExit as exc:
         if exc.code not in (None, 0):
             what = "the script" if code is not None else "the program"
-            sched.fail("exit", f"{what} exited with status {exc.code!r}")
+            sched.fail(FailureKind.EXIT, f"{what} exited with status {exc.code!r}")
     except BaseException as exc:  # noqa: BLE001 - the program's own failure
         sched.fail_exception(exc, sched.threads[0])
     sched.main_finished()
-    sched.conclude({"failed": False})
+    sched.conclude(Outcome())
 
 
 def _enter_main_module(spec: ExecutionSpec) -> types.ModuleType:

@@ -9,8 +9,10 @@ can"), so any policy's execution can be replayed and shrunk from the same small 
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING, Callable, Optional, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
 
+from ..outcome import Outcome
 from .events import Footprint, Sleeper, plain_location
 
 if TYPE_CHECKING:
@@ -41,9 +43,8 @@ class Policy:
     def attach(self, scheduler: "Scheduler") -> None:
         """Called once, when the execution's scheduler exists."""
 
-    def report(self) -> dict:
-        """What the policy adds to the execution's outcome."""
-        return {}
+    def report(self, outcome: Outcome) -> None:
+        """Add what the policy knows to the execution's outcome."""
 
     def quiet_until(self, step: int) -> int:
         """The last step up to which :meth:`choose` surely keeps the running thread.
@@ -149,6 +150,82 @@ class PCTPolicy(Policy):
         return best
 
 
+class POSPolicy(Policy):
+    """Partial order sampling (Yuan, Yang, Gu, CAV 2018), in its basic form.
+
+    Every pending operation has a random priority, and the runnable thread whose next
+    operation has the highest one runs.  A thread that runs draws a fresh priority for its next
+    operation; the others keep theirs.  Unlike a random walk, a thread that lost stays behind
+    until the ones ahead of it have drawn lower, which spreads executions more evenly over the
+    orders of far-apart operations.  (Full POS also redraws the priority of every pending
+    operation that races with the one just run; sampling executions record no footprints, so
+    this is the variant without that step.)
+    """
+
+    def __init__(self, seed: int) -> None:
+        self._rng = random.Random(seed)
+        self._priority: dict[int, float] = {}
+
+    def thread_created(self, thread):
+        self._priority[thread.tid] = self._rng.random()
+
+    def choose(self, step, runnable, current):
+        if current is not None:
+            self._priority[current.tid] = self._rng.random()
+        best = runnable[0]
+        best_priority = self._priority.get(best.tid, 0.0)
+        for thread in runnable[1:]:
+            priority = self._priority.get(thread.tid, 0.0)
+            if priority > best_priority:
+                best, best_priority = thread, priority
+        return best
+
+
+class StartTogether(Policy):
+    """Another policy's choices, with threads started together as a test harness would.
+
+    Programs start their threads one by one, and under any policy that may switch at every
+    step the threads started first get to run (often to their end) while later ones do not
+    exist yet: a bug that needs every thread to be under way at once, such as a checker
+    landing between two writes of the first of many writers, then hides behind the start
+    sequence.  Here a thread that has never run waits while the thread that started it can go
+    on, until that thread blocks (a ``join``, a lock, a sleep), ends, or runs ``patience``
+    choice points without starting another thread; then all of them are released at once,
+    and ``inner`` chooses among everyone.  Any schedule stays reachable through the
+    executions that do not hold threads back; this only reshapes where samples fall.
+    """
+
+    def __init__(self, inner: Policy, patience: int = 64) -> None:
+        self._inner = inner
+        self._patience = patience
+        self._begun: set[int] = {0}
+        self._last_start = 0
+
+    def attach(self, scheduler):
+        self._inner.attach(scheduler)
+
+    def thread_created(self, thread):
+        self._inner.thread_created(thread)
+        self._last_start = -1  # set at the next choice, in steps
+
+    def report(self, outcome):
+        self._inner.report(outcome)
+
+    def choose(self, step, runnable, current):
+        if self._last_start < 0:
+            self._last_start = step
+        held = len(self._begun) < len(runnable) and current is not None and current in runnable \
+            and not current.deadline_pending and step - self._last_start < self._patience
+        if held:
+            eligible = [t for t in runnable if t.tid in self._begun]
+            if len(eligible) < len(runnable):
+                choice = self._inner.choose(step, eligible, current) if len(eligible) > 1 else current
+                self._begun.add(choice.tid)
+                return choice
+        self._begun.update(t.tid for t in runnable)  # released together, for good
+        return self._inner.choose(step, runnable, current)
+
+
 class Diverged(Exception):
     """A replayed prefix asked for a thread that cannot run: the program is nondeterministic."""
 
@@ -185,9 +262,9 @@ class SystematicPolicy(Policy):
             for thread in runnable:
                 if thread.tid == want:
                     return thread
-            self._scheduler.conclude({"failed": False, "diverged": True, "summary":
-                                      f"replaying the explored prefix, thread {want} could not run "
-                                      f"at step {step} (runnable: {[t.tid for t in runnable]})"})
+            self._scheduler.conclude(Outcome(
+                diverged=True, summary=f"replaying the explored prefix, thread {want} could not "
+                f"run at step {step} (runnable: {[t.tid for t in runnable]})"))
         if self._sleep:
             self._wake_dependents()
         awake = [t for t in runnable if t.tid not in self._sleep]
@@ -196,11 +273,11 @@ class SystematicPolicy(Policy):
                 self._asleep_from = step
             awake = runnable
         if not awake:
-            self._scheduler.conclude({"failed": False, "sleep_blocked": True})
+            self._scheduler.conclude(Outcome(sleep_blocked=True))
         return default_choice(awake, current)
 
-    def report(self):
-        return {"asleep_from": self._asleep_from} if self._asleep_from is not None else {}
+    def report(self, outcome):
+        outcome.asleep_from = self._asleep_from
 
     def _wake_dependents(self) -> None:
         """Fold the transitions run since the last choice into the sleep set."""
@@ -214,3 +291,75 @@ class SystematicPolicy(Policy):
                 done.add(plain_location(event.location), event.write)
         if done:
             self._sleep = {tid: s for tid, s in self._sleep.items() if not s.woken_by(done)}
+
+
+# -- what the parent sends the child: which policy to build --------------------------------------
+
+@dataclass(frozen=True)
+class Replay:
+    """Follow ``deviations`` (``(step, thread)`` pairs), the default choice elsewhere.
+
+    ``Replay()`` is the default schedule: each thread runs until it blocks or ends."""
+
+    deviations: tuple[tuple[int, int], ...] = ()
+
+    def build(self) -> Policy:
+        return ReplayPolicy(self.deviations)
+
+
+#: Every search's first execution: no preemption at all (it also measures the step bound).
+DEFAULT_SCHEDULE = Replay()
+
+
+@dataclass(frozen=True)
+class PCT:
+    seed: int
+    depth: int = 3
+    step_bound: int = 1000
+    #: Hold new threads back until their creator blocks (:class:`StartTogether`).
+    together: bool = False
+
+    def build(self) -> Policy:
+        return _together(PCTPolicy(self.seed, self.depth, self.step_bound), self.together)
+
+
+@dataclass(frozen=True)
+class RandomWalk:
+    seed: int
+    #: Switch at a scheduling point with this probability (to a uniformly chosen runnable
+    #: thread, possibly the running one); 1.0 is a uniform choice at every step.
+    switch_probability: float = 0.5
+    together: bool = False
+
+    def build(self) -> Policy:
+        return _together(RandomPolicy(self.seed, self.switch_probability), self.together)
+
+
+@dataclass(frozen=True)
+class POS:
+    seed: int
+    together: bool = False
+
+    def build(self) -> Policy:
+        return _together(POSPolicy(self.seed), self.together)
+
+
+def _together(policy: Policy, together: bool) -> Policy:
+    return StartTogether(policy) if together else policy
+
+
+@dataclass(frozen=True)
+class Systematic:
+    """One DPOR branch: the thread at each of the first choice points..."""
+
+    prefix: tuple[int, ...] = ()
+    #: ...the sleeping threads at the end of the prefix, with their footprints...
+    sleep: tuple[tuple[int, Any], ...] = ()
+    #: ...and whether an execution in which only sleeping threads can run stops there.
+    stop_when_asleep: bool = True
+
+    def build(self) -> Policy:
+        return SystematicPolicy(self.prefix, dict(self.sleep), self.stop_when_asleep)
+
+
+PolicySpec = Union[Replay, PCT, RandomWalk, POS, Systematic]

@@ -16,6 +16,7 @@ from typing import Any, Callable, Optional, Sequence
 
 from ..bytecode.plan import Step
 from ..hooks.scope import PACKAGE_DIR as _PACKAGE_DIR
+from ..outcome import FailureKind, Outcome
 from .access import callee_is_python, release_locals
 from .recorder import CLOCK_LOCATION, Recorder
 from .policies import Policy, default_choice
@@ -48,7 +49,7 @@ class Scheduler:
                    "runnable")
 
     def __init__(self, policy: Policy, *, record: bool, max_steps: int,
-                 finish: Callable[[dict], None], record_values: bool = True,
+                 finish: Callable[[Outcome], None], record_values: bool = True,
                  in_scope: Optional[Callable[[Any], bool]] = None) -> None:
         self.policy = policy
         #: Record every shared access and sync operation (final replays, systematic search).
@@ -224,7 +225,7 @@ class Scheduler:
         """
         self.points += 1
         if self.points > self.max_steps:
-            self.fail("livelock", f"no progress after {self.max_steps} scheduling points "
+            self.fail(FailureKind.LIVELOCK, f"no progress after {self.max_steps} scheduling points "
                       "(a thread may spin forever waiting for another)")
         current = self.current
         runnable = self._runnable()
@@ -419,7 +420,7 @@ class Scheduler:
     # -- outcomes ------------------------------------------------------------------------------
 
     def fail_exception(self, exc: BaseException, thread: ManagedThread) -> None:
-        kind = "assertion" if isinstance(exc, AssertionError) else "exception"
+        kind = FailureKind.ASSERTION if isinstance(exc, AssertionError) else FailureKind.EXCEPTION
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(_PACKAGE_DIR)]
         text = "Traceback (most recent call last):\n" + "".join(traceback.format_list(frames)) + \
             "".join(traceback.format_exception_only(type(exc), exc))
@@ -429,40 +430,42 @@ class Scheduler:
     def internal_error(self, exc: BaseException) -> None:
         """interlace itself failed (a recorder or hook error): never reported as the program's bug."""
         text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        self.conclude({"failed": False, "internal_error": True, "kind": "internal-error",
-                       "summary": f"interlace failed: {type(exc).__name__}: {exc}",
-                       "details": text})
+        self.conclude(Outcome(internal_error=True, kind=FailureKind.INTERNAL_ERROR,
+                              summary=f"interlace failed: {type(exc).__name__}: {exc}",
+                              details=text))
 
-    def fail(self, kind: str, summary: str, details: str = "", thread: Optional[ManagedThread] = None,
-             extra: Optional[dict] = None) -> None:
-        """``extra``: more plain fields of the outcome (a deadlock's ``wait_for`` graph)."""
-        self.conclude({"failed": True, "kind": kind, "summary": summary, "details": details,
-                       "thread": (thread or self.current).name if (thread or self.current) else None,
-                       **(extra or {})})
+    def fail(self, kind: FailureKind, summary: str, details: str = "",
+             thread: Optional[ManagedThread] = None, wait_for: Optional[dict] = None) -> None:
+        """``wait_for``: a deadlock's wait-for graph (for the HTML report)."""
+        who = thread or self.current
+        self.conclude(Outcome(failed=True, kind=FailureKind(kind), summary=summary,
+                              details=details, thread=who.name if who is not None else None,
+                              wait_for=wait_for))
 
-    def conclude(self, outcome: dict) -> None:
+    def conclude(self, outcome: Outcome) -> None:
+        """End the execution with ``outcome`` (how it ended), completed with what was recorded."""
         self.finished = True
-        outcome.update({
-            "steps": self.step, "deviations": list(self.deviations),
-            "preemptions": self.preemptions, "switches": self.switches,
-            "threads": [t.name for t in self.threads],
-            "outside": list(self.outside_notes),
-            "uncontrolled_locks": sorted(set(self.uncontrolled_locks)),
-            "lock_order": self.lock_order.inversions(),
-            "events": self.log.as_dicts() if self.log is not None else None,
-            "unmodelled": list(self.recorder.unmodelled) if self.recorder is not None else [],
-            "choices": self.choices,
-        })
-        outcome.update(self.policy.report())
+        outcome.steps = self.step
+        outcome.deviations = tuple(self.deviations)
+        outcome.preemptions = self.preemptions
+        outcome.switches = self.switches
+        outcome.threads = [t.name for t in self.threads]
+        outcome.outside = list(self.outside_notes)
+        outcome.uncontrolled_locks = sorted(set(self.uncontrolled_locks))
+        outcome.lock_order = self.lock_order.inversions()
+        outcome.events = self.log.as_dicts() if self.log is not None else None
+        outcome.unmodelled = list(self.recorder.unmodelled) if self.recorder is not None else []
+        outcome.choices = self.choices
+        self.policy.report(outcome)
         self._finish(outcome)
 
     def _deadlock_or_done(self, me: ManagedThread) -> None:
         from .deadlock import describe_deadlock, wait_for_graph
         live = [t for t in self.threads if t.state is not State.FINISHED]
         if all(t.daemon for t in live if t.tid != 0) and self.threads[0].state is State.FINISHED:
-            self.conclude({"failed": False})
+            self.conclude(Outcome())
         summary, details = describe_deadlock(self, live)
-        self.fail("deadlock", summary, details, extra={"wait_for": wait_for_graph(live)})
+        self.fail(FailureKind.DEADLOCK, summary, details, wait_for=wait_for_graph(live))
 
 
 class LockOrder:

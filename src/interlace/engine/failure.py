@@ -1,0 +1,168 @@
+"""What every search does around its loop: build an execution, keep its caveats, and turn the
+first failure into a result (shrink it, replay it once more with full recording).
+
+Shared by the sampling loop (:mod:`.sampling`), the systematic one (:mod:`.systematic`), the
+portfolio (:mod:`.portfolio`) and replays (:mod:`.replay`), none of which import each other.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import Optional
+
+from ..config import SearchConfig
+from ..outcome import FailureKind, Outcome, SearchResult, StopReason, Verdict
+from ..runtime.executor import ExecutionSpec, run_execution
+from ..runtime.policies import PolicySpec, Replay
+from .schedule import Deviations, Schedule
+from .shrinker import shrink
+
+#: Share of the search's time limit that minimizing a failure may take (at least 5 s).
+SHRINK_SHARE = 1 / 3
+#: Executions minimizing a failure may take.
+SHRINK_ATTEMPTS = 300
+
+
+def execution_spec(config: SearchConfig, policy: PolicySpec, epoch: float,
+                   deadline: Optional[float], record: bool = False,
+                   output_path: Optional[str] = None) -> ExecutionSpec:
+    """One execution of ``config``'s program under ``policy``, killed as hung at its wall
+    limit or a second after the search's ``deadline``, whichever is first."""
+    wall = config.execution_timeout
+    if deadline is not None:
+        wall = max(1.0, min(wall, deadline - time.monotonic() + 1.0))
+    return ExecutionSpec(config.script, config.argv, config.model, policy, record=record,
+                         max_steps=config.max_steps, include=config.include, epoch=epoch,
+                         wall_timeout=wall, output_path=output_path,
+                         target=config.target.run if config.target is not None else None)
+
+
+@dataclass
+class Caveats:
+    """The honest notes of a search: gathered from every execution it counts."""
+
+    warnings: set[str] = field(default_factory=set)
+    inversions: set[str] = field(default_factory=set)
+
+    def add(self, outcome: Outcome) -> None:
+        notes = outcome.caveats()
+        self.warnings.update(notes.warnings())
+        self.inversions.update(notes.lock_order)
+
+    def into(self, result: SearchResult) -> None:
+        result.warnings = sorted(set(result.warnings) | self.warnings)
+        result.potential_deadlocks = sorted(set(result.potential_deadlocks) | self.inversions)
+
+
+def fails_on_its_own(config: SearchConfig, result: SearchResult, first: Outcome) -> bool:
+    """The default schedule failed before the program started any thread.
+
+    With one thread there is no choice to make, so nothing about the failure depends on the
+    schedule: a missing argument (argparse exits 2), an import error, an exception at start-up.
+    It is reported as a setup error with the program's output, never as a race with a replay
+    token.  (A program that started threads and failed without a preemption is a bug like
+    any other: a missing ``join`` fails exactly so.)  Fills ``result`` and returns ``True``
+    in that case.
+    """
+    if not first.failed or first.started_threads or first.kind is None or not first.kind.replays:
+        return False  # a hang or a crash says nothing about which threads there were
+    recorded, output = first, ""
+    replayed, output = replay_recorded(config, (), time.time())  # again, for its output
+    if replayed.failed:
+        recorded = replayed
+    result.verdict = Verdict.SETUP_ERROR
+    result.stopped_by = StopReason.SETUP_ERROR
+    result.record_failure(recorded)
+    result.program_output = output
+    return True
+
+
+def nothing_to_interleave(result: SearchResult, first: Outcome) -> bool:
+    """The default schedule ended well and started no thread: every execution would be this
+    one (no scheduling point ever has a choice).  Marks ``result`` and returns ``True``."""
+    if first.failed or first.started_threads or first.outside:
+        return False
+    result.stopped_by = StopReason.SINGLE_THREADED
+    return True
+
+
+def finish_failure(config: SearchConfig, result: SearchResult, failing: Outcome,
+                   epoch: float) -> None:
+    """Shrink ``failing`` (unless told not to), replay the smallest with full recording, and
+    fill ``result`` with it and its replay token."""
+    kind = failing.kind
+    if config.shrink and kind is not None and kind.replays:
+        def attempt(deviations: Deviations) -> Optional[Outcome]:
+            outcome = run_execution(execution_spec(config, Replay(tuple(deviations)), epoch, None))
+            return outcome if outcome.failed and outcome.kind == kind else None
+
+        try:
+            failing, spent = shrink(failing, attempt, max_attempts=SHRINK_ATTEMPTS,
+                                    deadline=time.monotonic() + max(5.0, config.timeout * SHRINK_SHARE))
+            result.shrink_executions = spent
+        except KeyboardInterrupt:
+            pass
+    deviations = tuple(tuple(d) for d in failing.deviations)
+    result.schedule = Schedule.of(config, deviations)
+    if kind is None or not kind.replays:  # replaying it would hang (or die) again: no trace to gain
+        recorded, output = failing, ""
+    else:
+        recorded, output = replay_recorded(config, deviations, epoch)
+    # -- the printed token is checked: it is replayed once, exactly as `interlace replay` will
+    if recorded.failed and recorded.kind == kind:
+        failing = recorded
+    elif kind is not None and kind.replays:
+        result.replay_problem = replay_difference(recorded, kind)
+        result.warnings.append(f"the replay token below was checked and did not reproduce the "
+                               f"failure: {result.replay_problem}; the trace below may be "
+                               "incomplete")
+    result.record_failure(failing)
+    result.program_output = output
+
+
+_NOT_REPEATED = ("the program does not repeat itself under the same schedule (something "
+                 "interlace does not control, such as a file, the network or object addresses, "
+                 "changes what it does)")
+
+
+def replay_difference(recorded: Outcome, kind: FailureKind) -> str:
+    """Why a replayed token did not fail as the search saw it (for the report)."""
+    if recorded.internal_error:
+        return f"interlace failed during the replay ({recorded.summary})"
+    if recorded.failed:
+        return (f"the replay failed differently ({recorded.kind}: {recorded.summary}) where the "
+                f"search saw {kind}; {_NOT_REPEATED}")
+    return f"the replay ended without failure where the search saw {kind}; {_NOT_REPEATED}"
+
+
+#: Unmodelled operations named in a warning; the rest are counted.
+UNMODELLED_SHOWN = 5
+
+
+def unmodelled_warning(notes: list[str]) -> str:
+    """The caveat of a search that met operations the recorder could not model."""
+    more = f" (and {len(notes) - UNMODELLED_SHOWN} more)" if len(notes) > UNMODELLED_SHOWN else ""
+    return ("not verified: the search met operations interlace could not model, so nothing is "
+            "proved about what they touched: " + "; ".join(notes[:UNMODELLED_SHOWN]) + more)
+    for note in failing.outside:
+        if note not in result.warnings:
+            result.warnings.append(note)
+
+
+def replay_recorded(config: SearchConfig, deviations: Deviations,
+                    epoch: Optional[float] = None) -> tuple[Outcome, str]:
+    """Run one schedule with full recording; return the outcome and the program's output."""
+    handle, path = tempfile.mkstemp(prefix="interlace-output-")
+    os.close(handle)
+    try:
+        outcome = run_execution(execution_spec(config, Replay(tuple(deviations)),
+                                               epoch if epoch is not None else time.time(), None,
+                                               record=True, output_path=path))
+        with open(path, encoding="utf-8", errors="replace") as stream:
+            output = stream.read()
+    finally:
+        os.unlink(path)
+    return outcome, output
