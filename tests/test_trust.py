@@ -17,8 +17,10 @@ import pytest
 
 from conftest import ROOT, run_cli
 
-from interlace.engine.search import SearchConfig, _spec, replay_recorded, search
-from interlace.runtime.executor import PolicySpec, run_execution
+from interlace.engine.failure import execution_spec
+from interlace.engine.search import SearchConfig, replay_recorded, search
+from interlace.runtime.executor import run_execution
+from interlace.runtime.policies import DEFAULT_SCHEDULE
 from interlace.runtime.recorder import ObjectTable
 
 TRUST = ROOT / "tests" / "trust_programs"
@@ -120,7 +122,7 @@ def test_virtual_clocks_and_seeded_randomness_repeat_between_executions(tmp_path
     for n in range(2):
         out = tmp_path / f"{n}.json"
         config = SearchConfig(script=str(program), argv=(str(out),))
-        outcome = run_execution(_spec(config, PolicySpec("replay"), 1_700_000_000.0, None))
+        outcome = run_execution(execution_spec(config, DEFAULT_SCHEDULE, 1_700_000_000.0, None))
         assert not outcome.get("failed"), outcome.get("summary")
         seen.append(json.loads(out.read_text()))
     assert seen[0] == seen[1]

@@ -35,6 +35,7 @@ from typing import Any, Callable, Iterator, Mapping, Optional, Sequence, Union
 
 from .. import api
 from ..api import ExploreResult, Failure, ModelLike
+from ..config import check_int
 from ..engine import search as search_mod
 from ..engine.search import SearchConfig
 from ..engine.target import Target, code_hash
@@ -151,10 +152,10 @@ def check_linearizable(factory: Callable[[], Any], operations: OperationsLike, *
     started = time.monotonic()
     api._check_callable(factory, "factory")
     ops = parse_operations(operations)
-    api._check_int(threads, "threads", minimum=2)
-    api._check_int(ops_per_thread, "ops_per_thread", minimum=1)
-    api._check_int(init_ops, "init_ops", minimum=0)
-    api._check_int(scenarios, "scenarios", minimum=1)
+    check_int(threads, "threads", minimum=2)
+    check_int(ops_per_thread, "ops_per_thread", minimum=1)
+    check_int(init_ops, "init_ops", minimum=0)
+    check_int(scenarios, "scenarios", minimum=1)
     if budget is None and strategy != "dpor":
         budget = DEFAULT_SCENARIO_BUDGET
     options = api.search_options(strategy=strategy, budget=budget, seed=seed, model=model,
