@@ -30,7 +30,7 @@ from ..models import GIL_VERSIONS, MODEL_LABELS, Model
 from . import source as source_mod
 from .flow import CallInfo, Flow, Semantics, Val, call_operands
 
-PY = sys.version_info[:2]
+PY = opsets.PY
 MODELS = (Model.FREE_THREADED, Model.GIL, Model.GIL_39)
 
 RMW, CTA = "read-modify-write", "check-then-act"
@@ -150,7 +150,8 @@ def classify(instr: dis.Instruction, index: int, step: Optional[Step]) -> tuple[
     if kind == "slice":
         if not _known(ops[0]):
             return None, None
-        return Access(index, instr.offset, Loc("contents", ops[0]), step.write, 3), None
+        depth = 2 if opsets.is_subscript_read(instr) else 3  # 3.14+ ``x[1:2]``: BINARY_OP []
+        return Access(index, instr.offset, Loc("contents", ops[0]), step.write, depth), None
     if kind == "call":
         return _classify_call(instr, index, ops)
     return None, None
