@@ -185,3 +185,49 @@ def test_header_opcodes_are_all_in_the_tables():
     flags, deopt = _metadata()
     base = {name for name in flags if deopt.get(name, name) == name and name in dis.opmap}
     assert sorted(name for name in base if not opsets.is_known(name)) == []
+
+
+# -- end to end: a subscript read is seen by DPOR and explain (the false proof of 3.14) ---------
+
+SUBSCRIPT_READ_RACE = """
+import threading
+d = {"x": 0}
+seen = []
+def reader():
+    seen.append(d["x"])
+def writer():
+    d["x"] = 1
+t1 = threading.Thread(target=reader)
+t2 = threading.Thread(target=writer)
+t1.start(); t2.start(); t1.join(); t2.join()
+assert seen == [0], seen
+"""
+
+SUBSCRIPT_RMW = """
+import threading
+d = {"n": 0}
+def work():
+    d["n"] = d["n"] + 1
+threads = [threading.Thread(target=work) for _ in range(2)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+"""
+
+
+@pytest.mark.slow
+def test_dpor_does_not_verify_a_program_whose_race_is_a_subscript_read(tmp_path, cli):
+    script = tmp_path / "subscript_race.py"
+    script.write_text(SUBSCRIPT_READ_RACE)
+    result = cli("run", "--strategy", "dpor", str(script))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "BUG FOUND (assertion)" in result.stdout
+    assert "Verified" not in result.stdout
+
+
+def test_explain_sees_a_subscript_read_modify_write(tmp_path, cli):
+    script = tmp_path / "subscript_rmw.py"
+    script.write_text(SUBSCRIPT_RMW)
+    result = cli("explain", str(script))
+    assert "read-modify-write of d['n']" in result.stdout, result.stdout
