@@ -83,6 +83,32 @@ def is_inplace(instr: dis.Instruction) -> bool:
         and not is_subscript_read(instr)
 
 
+# -- container methods: what a call does to its receiver ---------------------------------------
+
+#: Methods of built-in containers that only read their receiver, with the index of the
+#: argument that is the key they read (``None``: the whole container).  One C call each.
+READ_METHODS: dict[str, Optional[int]] = {
+    "get": 0, "keys": None, "values": None, "items": None, "copy": None, "index": None,
+    "count": None, "__contains__": 0, "__getitem__": 0, "__len__": None, "issubset": None,
+    "issuperset": None, "isdisjoint": None, "union": None, "intersection": None,
+    "difference": None, "qsize": None, "empty": None, "full": None,
+}
+#: Methods that change their receiver in one C call (atomic on their own), with the key
+#: argument (``dict.pop(k)`` is keyed too: decided by the receiver's type at run time).
+WRITE_METHODS: dict[str, Optional[int]] = {
+    "append": None, "extend": None, "insert": None, "pop": None, "remove": None, "clear": None,
+    "sort": None, "reverse": None, "popitem": None, "setdefault": 0, "update": None,
+    "add": None, "discard": None, "appendleft": None, "popleft": None, "extendleft": None,
+    "rotate": None, "__setitem__": 0, "__delitem__": 0, "difference_update": None,
+    "intersection_update": None, "symmetric_difference_update": None,
+}
+#: Builtins that read the contents of their first argument.
+READING_BUILTINS = frozenset({"len", "sum", "min", "max", "any", "all", "bool", "repr", "str",
+                              "sorted", "list", "tuple", "set", "frozenset", "dict"})
+#: Builtins that copy their argument's contents into a new container.
+BUILDING_BUILTINS = frozenset({"list", "dict", "set", "tuple", "frozenset", "sorted", "bytearray"})
+
+
 # -- instructions that touch only the frame: locals, constants, the value stack ----------------
 
 #: Known opcodes that are never a shared access of their own.  Some act on objects (an

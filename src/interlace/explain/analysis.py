@@ -36,20 +36,14 @@ MODELS = (Model.FREE_THREADED, Model.GIL, Model.GIL_39)
 RMW, CTA = "read-modify-write", "check-then-act"
 CODES = {RMW: "IL001", CTA: "IL002"}
 
-#: Methods that only read their receiver (keyed ones read one item).
-_READ_METHODS = frozenset({"get", "copy", "count", "index", "keys", "values", "items",
-                           "__getitem__", "__contains__", "__len__"})
-_KEYED_READS = frozenset({"get", "__getitem__", "__contains__"})
-#: Methods that change their receiver in one C call (atomic on their own).
-_MUTATORS = frozenset({"append", "extend", "insert", "pop", "remove", "clear", "add", "discard",
-                       "update", "setdefault", "popitem", "appendleft", "popleft", "extendleft",
-                       "sort", "reverse", "rotate", "__setitem__", "__delitem__", "difference_update",
-                       "intersection_update", "symmetric_difference_update"})
-_KEYED_MUTATORS = frozenset({"setdefault", "pop", "__setitem__", "__delitem__"})
-#: Builtins that read the contents of their first argument.
-_READ_FUNCS = frozenset({"len", "sum", "min", "max", "any", "all", "bool", "repr", "str"})
-#: Builtins that read their argument's contents into a new container.
-_BUILD_FUNCS = frozenset({"list", "dict", "set", "tuple", "frozenset", "sorted", "bytearray"})
+#: What calls do to their receiver or argument: bytecode's tables, shared with the runtime.
+_READ_METHODS = frozenset(opsets.READ_METHODS)
+_KEYED_READS = frozenset(name for name, key in opsets.READ_METHODS.items() if key is not None)
+_MUTATORS = frozenset(opsets.WRITE_METHODS)
+_KEYED_MUTATORS = frozenset({"pop"} | {name for name, key in opsets.WRITE_METHODS.items()
+                                       if key is not None})
+_READ_FUNCS = opsets.READING_BUILTINS - opsets.BUILDING_BUILTINS
+_BUILD_FUNCS = opsets.BUILDING_BUILTINS
 
 
 # -- locations -----------------------------------------------------------------------------------
