@@ -76,6 +76,18 @@ def head(items):
     assert step.kind == "slice" or (step.kind == "item" and step.operands[1] is UNKNOWN)
 
 
+def test_a_constant_slice_write_is_a_write_of_the_whole_container():
+    code = _code("""
+def splice(items, x):
+    items[1:3] = x
+    del items[0:1]
+""", "splice")
+    steps = [s for s in _steps(code, Model.FREE_THREADED) if s.kind is not None]
+    assert len(steps) == 2 and all(s.write and s.operands[0] == Local("items") for s in steps)
+    assert all(s.kind == "slice" or (s.kind == "item" and s.operands[1] is UNKNOWN)
+               for s in steps), steps
+
+
 def test_arithmetic_binary_op_is_not_an_access():
     code = _code("""
 def add(a, b):

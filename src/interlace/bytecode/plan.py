@@ -133,13 +133,13 @@ def _access(instr: dis.Instruction, stack, iterable: Expr = UNKNOWN,
         return "attr", False, name, (stack.peek(1),)
     if op in opsets.ATTR_WRITES:
         return "attr", True, name, (stack.peek(1),)
-    if opsets.is_subscript_read(instr):
-        key = stack.peek(1)
+    if opsets.is_subscript_read(instr) or op in opsets.ITEM_WRITES:
+        write, key = op in opsets.ITEM_WRITES, stack.peek(1)
         if isinstance(key, Const) and isinstance(key.value, slice):
-            return "slice", False, None, (stack.peek(2),)  # 3.14+: ``x[1:2]`` folds the slice
-        return "item", False, None, (stack.peek(2), key)
-    if op in opsets.ITEM_WRITES:
-        return "item", True, None, (stack.peek(2), stack.peek(1))
+            # 3.14+ folds ``x[1:2]`` into a constant slice: the whole container, never an
+            # item keyed by a slice object (which would conflict with no index)
+            return "slice", write, None, (stack.peek(2),)
+        return "item", write, None, (stack.peek(2), key)
     if op in opsets.SLICE_READS:
         return "slice", False, None, (stack.peek(3),)
     if op in opsets.SLICE_WRITES:

@@ -144,7 +144,9 @@ def classify(instr: dis.Instruction, index: int, step: Optional[Step]) -> tuple[
     if kind == "slice":
         if not _known(ops[0]):
             return None, None
-        depth = 2 if opsets.is_subscript_read(instr) else 3  # 3.14+ ``x[1:2]``: BINARY_OP []
+        # BINARY_SLICE/STORE_SLICE: container, start, stop; 3.14+'s constant slices go
+        # through BINARY_OP []/STORE_SUBSCR/DELETE_SUBSCR: container, key
+        depth = 3 if instr.opname in opsets.SLICE_READS | opsets.SLICE_WRITES else 2
         return Access(index, instr.offset, Loc("contents", ops[0]), step.write, depth), None
     if kind == "call":
         return _classify_call(instr, index, ops)
