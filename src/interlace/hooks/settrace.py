@@ -97,7 +97,10 @@ class TraceHooks:
         """``None`` while this thread's trace function is interlace's and no thread lost it."""
         if self._original_settrace is None:
             return None
-        if not self._lost and not self._ours(sys.gettrace()):
+        # the main thread always runs under the hooks (install); another thread calling this
+        # may be one interlace never traced (a watchdog, a signal's clean-up)
+        main = threading.current_thread() is threading.main_thread()
+        if not self._lost and main and not self._ours(sys.gettrace()):
             self._lost.append(f"the trace function of thread {threading.current_thread().name} "
                               f"is no longer interlace's")
         return self._lost[0] if self._lost else None
