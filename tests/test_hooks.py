@@ -166,7 +166,10 @@ def test_a_program_switching_the_hooks_off_is_never_verified(tmp_path, cli, monk
 
 
 @pytest.mark.slow
-def test_settrace_of_a_program_that_keeps_the_hooks_is_not_reported(tmp_path, cli):
+@pytest.mark.parametrize("pure", [False, True])
+def test_a_program_that_keeps_the_hooks_is_not_reported(tmp_path, cli, monkeypatch, pure):
+    if pure:
+        monkeypatch.setenv("INTERLACE_PURE_PYTHON", "1")
     script = tmp_path / "plain.py"
     script.write_text(SETTRACE_OFF.replace("    sys.settrace(None)\n", ""))
     result = cli("run", "--strategy", "dpor", "--preemptions", "none", str(script))
