@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from ..accel import batons, pin_to_one_cpu  # noqa: F401 - pin_to_one_cpu: its old home
+from ..accel import batons
 
 
 class State(enum.Enum):
