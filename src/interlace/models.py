@@ -9,12 +9,28 @@ CPython's evaluation loop.
 from __future__ import annotations
 
 import enum
-import sys
 
-#: The GIL interpreters the ``gil`` model speaks for.  It applies the running interpreter's
-#: rules (its own bytecode and eval-breaker sites), and 3.10 checks after every call where
-#: 3.11-3.13 do not, so its answer holds for 3.10 when run on 3.10, for 3.11-3.13 otherwise.
-GIL_VERSIONS = "3.10" if sys.version_info < (3, 11) else "3.11-3.13"
+from .bytecode.opsets import NEWEST_KNOWN, PY
+
+
+def _gil_versions() -> str:
+    """The GIL interpreters the ``gil`` model speaks for.
+
+    It applies the running interpreter's rules (its own bytecode and eval-breaker sites).
+    3.10 checks after every call where 3.11+ do not; 3.11-3.15 check at the same families of
+    opcodes (``HAS_EVAL_BREAK_FLAG`` in their ``pycore_opcode_metadata.h``, checked by
+    tests/test_opsets.py), so the answer holds for 3.10 when run on 3.10, for 3.11-3.15
+    otherwise.  A newer interpreter is named as itself: the tables do not know it yet.
+    """
+    newest = f"{NEWEST_KNOWN[0]}.{NEWEST_KNOWN[1]}"
+    if PY < (3, 11):
+        return "3.10"
+    if PY <= NEWEST_KNOWN:
+        return f"3.11-{newest}"
+    return f"{PY[0]}.{PY[1]} (rules of 3.11-{newest})"
+
+
+GIL_VERSIONS = _gil_versions()
 
 
 class Model(str, enum.Enum):
@@ -23,7 +39,7 @@ class Model(str, enum.Enum):
     #: Free-threaded CPython (3.13t+), PyPy-like preemption: a switch may come before any
     #: instruction that reads or writes state other threads can see.
     FREE_THREADED = "free-threaded"
-    #: CPython 3.10-3.13 with the GIL: only where the running interpreter checks its eval
+    #: CPython 3.10-3.15 with the GIL: only where the running interpreter checks its eval
     #: breaker (function entry, loop back-edges, after calls into C; 3.10 also taken jumps).
     GIL = "gil"
     #: CPython <= 3.9: after every instruction except the "fast" ones that skip the check.

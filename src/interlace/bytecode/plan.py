@@ -15,7 +15,11 @@ from typing import Optional
 from ..models import Model
 from . import opsets
 from .opsets import PY
-from .symbolic import UNKNOWN, Call, Expr, Global, MethodRef, call_parts, simulate
+from .symbolic import UNKNOWN, Call, Const, Expr, Global, MethodRef, call_parts, is_method_load, \
+    simulate
+
+#: The kind of an opcode missing from the tables: a shared write of something unknown.
+UNKNOWN_ACCESS = "unknown"
 
 #: Iterables whose iterator no other thread can see (``for i in range(n)``).
 _LOCAL_ITERABLES = frozenset({"range", "enumerate", "zip", "reversed"})
@@ -29,7 +33,8 @@ class Step:
     offset: int
     line: int
     #: ``global``, ``cell``, ``attr``, ``item``, ``slice``, ``contains``, ``call``,
-    #: ``inplace``, ``iter`` or ``None`` when the instruction is only a switch site.
+    #: ``inplace``, ``iter``, ``unknown`` (an opcode missing from the tables; ``name`` is the
+    #: opcode) or ``None`` when the instruction is only a switch site.
     kind: Optional[str]
     write: bool
     #: Global, cell or attribute name.
@@ -68,6 +73,7 @@ def warm(code: types.CodeType, model: Model, record: bool) -> None:
 
 def build_plan(code: types.CodeType, model: Model, record: bool) -> list[Optional[Step]]:
     """Return the per-offset plan; accesses that are not switch sites are kept only if ``record``."""
+    opsets.warn_if_newer()
     instructions = [i for i in dis.get_instructions(code) if i.opname != "CACHE"]
     size = (max((i.offset for i in instructions), default=0) >> 1) + 1
     plan: list[Optional[Step]] = [None] * size
@@ -89,9 +95,9 @@ def build_plan(code: types.CodeType, model: Model, record: bool) -> list[Optiona
         if model is Model.FREE_THREADED:
             switch = shared
         elif model is Model.GIL_39:
-            switch = shared and dirty_before.get(instr.offset, True)
+            switch = shared and (dirty_before.get(instr.offset, True) or kind == UNKNOWN_ACCESS)
         else:
-            switch = _gil_site_before(instr, index)
+            switch = _gil_site_before(instr, index) or kind == UNKNOWN_ACCESS
             # 3.10 checks after every call; 3.11+ only after non-inlined (C) calls
             after = kind == "call" and (PY < (3, 11) or not _skips_check(operands))
         rows.append((instr, line, kind, write, name, operands, switch, after))
@@ -121,37 +127,44 @@ def _access(instr: dis.Instruction, stack, iterable: Expr = UNKNOWN,
         return "global", op in opsets.GLOBAL_WRITES, name, ()
     if op in opsets.CELL_READS or op in opsets.CELL_WRITES:
         return "cell", op in opsets.CELL_WRITES, name, ()
-    if op == "LOAD_ATTR":
-        if PY >= (3, 12) and (instr.arg or 0) & 1:
+    if op in opsets.ATTR_READS:
+        if is_method_load(instr):
             return None, False, None, ()  # a method load: the call is the access
         return "attr", False, name, (stack.peek(1),)
     if op in opsets.ATTR_WRITES:
         return "attr", True, name, (stack.peek(1),)
-    if op in opsets.ITEM_READS or op == "DELETE_SUBSCR":
-        return "item", op != "BINARY_SUBSCR", None, (stack.peek(2), stack.peek(1))
-    if op == "STORE_SUBSCR":
-        return "item", True, None, (stack.peek(2), stack.peek(1))
+    if opsets.is_subscript_read(instr) or op in opsets.ITEM_WRITES:
+        write, key = op in opsets.ITEM_WRITES, stack.peek(1)
+        if isinstance(key, Const) and isinstance(key.value, slice):
+            # 3.14+ folds ``x[1:2]`` into a constant slice: the whole container, never an
+            # item keyed by a slice object (which would conflict with no index)
+            return "slice", write, None, (stack.peek(2),)
+        return "item", write, None, (stack.peek(2), key)
     if op in opsets.SLICE_READS:
         return "slice", False, None, (stack.peek(3),)
     if op in opsets.SLICE_WRITES:
         return "slice", True, None, (stack.peek(3),)
-    if op == "CONTAINS_OP":
+    if op in opsets.CONTAINS:
         return "contains", False, None, (stack.peek(1), stack.peek(2))
     if op in opsets.CALLS:
         callee, args = call_parts(instr, stack)
         return "call", False, None, (callee, *args)
-    if op in opsets.INPLACE_OPS or (op == "BINARY_OP" and "=" in str(instr.argrepr)):
+    if opsets.is_inplace(instr):
         return "inplace", True, None, (stack.peek(2),)
-    if op == "FOR_ITER":
+    if op in opsets.ITERATION:
         if isinstance(iterable, Call) and isinstance(iterable.func, Global) \
                 and iterable.func.name in _LOCAL_ITERABLES:
             return None, False, None, ()
         return "iter", False, None, (iterable,)
+    if not opsets.is_known(op):
+        # fail safe: an opcode the tables do not know may touch anything
+        opsets.warn_unknown(op)
+        return UNKNOWN_ACCESS, True, op, ()
     return None, False, None, ()
 
 
 def _gil_site_before(instr: dis.Instruction, index: int) -> bool:
-    """CPython 3.10-3.13 eval-breaker sites, moved to the nearest equivalent instruction start."""
+    """CPython 3.10-3.15 eval-breaker sites, moved to the nearest equivalent instruction start."""
     op = instr.opname
     if op == "RESUME":
         return _resume_checks(instr)

@@ -11,9 +11,15 @@ from __future__ import annotations
 
 import dis
 from dataclasses import dataclass
-from typing import Any, Iterator, Union
+from typing import Any, Generic, Iterable, Iterator, Optional, TypeVar, Union
 
-from .opsets import PY
+from .opsets import PY, is_subscript_read
+
+#: Loads of a local variable, and of two at once (superinstructions, 3.13+).
+LOCAL_LOADS = frozenset({"LOAD_FAST", "LOAD_FAST_CHECK", "LOAD_FAST_AND_CLEAR", "LOAD_FAST_BORROW"})
+LOCAL_PAIR_LOADS = frozenset({"LOAD_FAST_LOAD_FAST", "LOAD_FAST_BORROW_LOAD_FAST_BORROW"})
+#: Loads of a constant (``argval`` is its value).
+CONST_LOADS = frozenset({"LOAD_CONST", "LOAD_SMALL_INT", "LOAD_COMMON_CONSTANT"})
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,7 @@ UNKNOWN: Any = _Marker("UNKNOWN")
 NULL: Any = _Marker("NULL")
 
 Expr = Union[Local, Global, Cell, Const, Attr, Item, MethodRef, Call, _Marker]
+T = TypeVar("T")
 
 _RESET_AFTER = frozenset({"RETURN_VALUE", "RETURN_CONST", "RAISE_VARARGS", "RERAISE",
                           "JUMP_FORWARD", "JUMP_BACKWARD", "JUMP_ABSOLUTE", "JUMP",
@@ -84,28 +91,54 @@ _BUILD_N = frozenset({"BUILD_LIST", "BUILD_TUPLE", "BUILD_SET", "BUILD_MAP", "BU
 _POP2_PUSH1 = frozenset({"BINARY_OP", "COMPARE_OP", "IS_OP", "CONTAINS_OP"})
 
 
-class SymbolicStack:
-    """A stack whose unknown bottom pops as :data:`UNKNOWN` (block entry depth is not tracked)."""
+class Stack(Generic[T]):
+    """A value stack whose unknown bottom pops as ``bottom`` (block entry depth is not tracked).
 
-    def __init__(self) -> None:
-        self.items: list[Expr] = []
+    The one stack model of interlace: the plan's operand expressions (``T`` =
+    :data:`Expr`, bottom :data:`UNKNOWN`) and ``explain``'s taint values (``explain/flow.py``)
+    both run on it.
+    """
 
-    def pop(self, n: int = 1) -> list[Expr]:
+    def __init__(self, items: Iterable[T] = (), bottom: Any = None) -> None:
+        self.items: list[T] = list(items)
+        self.bottom: T = UNKNOWN if bottom is None else bottom
+
+    def pop(self, n: int = 1) -> list[T]:
         out = []
         for _ in range(n):
-            out.append(self.items.pop() if self.items else UNKNOWN)
+            out.append(self.items.pop() if self.items else self.bottom)
         out.reverse()
         return out
 
-    def peek(self, depth: int) -> Expr:
+    def peek(self, depth: int) -> T:
         """``peek(1)`` is the top of the stack."""
-        return self.items[-depth] if len(self.items) >= depth else UNKNOWN
+        return self.items[-depth] if len(self.items) >= depth else self.bottom
 
-    def push(self, *exprs: Expr) -> None:
-        self.items.extend(exprs)
+    def push(self, *values: T) -> None:
+        self.items.extend(values)
 
     def reset(self) -> None:
         self.items.clear()
+
+    def rotate(self, op: str, arg: int) -> None:
+        """``SWAP``/``ROT_*``: the same permutation as CPython (unknown depth: forget all)."""
+        depth = {"ROT_TWO": 2, "ROT_THREE": 3, "ROT_FOUR": 4}.get(op, arg)
+        items = self.items
+        if len(items) < depth:
+            items.clear()
+            return
+        if op == "SWAP":
+            items[-1], items[-depth] = items[-depth], items[-1]
+        else:  # ROT_*: the top moves down to position ``depth``
+            top = items.pop()
+            items.insert(len(items) - depth + 1, top)
+
+
+#: The plan's stack: operand expressions.
+SymbolicStack = Stack
+
+#: Stack-reordering opcodes (:meth:`Stack.rotate`).
+ROTATIONS = frozenset({"SWAP", "ROT_TWO", "ROT_THREE", "ROT_FOUR", "ROT_N"})
 
 
 def call_pops(instr: dis.Instruction) -> int:
@@ -145,6 +178,22 @@ def call_parts(instr: dis.Instruction, stack: SymbolicStack) -> tuple[Expr, tupl
     return callee, args
 
 
+def is_method_load(instr: dis.Instruction) -> bool:
+    """``LOAD_METHOD``, or 3.12+'s ``LOAD_ATTR`` with the method flag (pushes two entries)."""
+    return instr.opname == "LOAD_METHOD" or (
+        instr.opname == "LOAD_ATTR" and PY >= (3, 12) and bool((instr.arg or 0) & 1))
+
+
+def global_null(instr: dis.Instruction) -> Optional[str]:
+    """Where ``LOAD_GLOBAL`` pushes a NULL for a call: ``"after"`` (3.13+), ``"before"``
+    (3.11/3.12), or ``None``."""
+    if instr.opname != "LOAD_GLOBAL" or not (instr.arg or 0) & 1:
+        return None
+    if PY >= (3, 13):
+        return "after"
+    return "before" if PY >= (3, 11) else None
+
+
 def simulate(instructions: list[dis.Instruction]) -> Iterator[tuple[dis.Instruction, SymbolicStack]]:
     """Yield each instruction with the symbolic stack as it is just before it runs."""
     stack = SymbolicStack()
@@ -157,21 +206,22 @@ def simulate(instructions: list[dis.Instruction]) -> Iterator[tuple[dis.Instruct
 
 def _step(instr: dis.Instruction, stack: SymbolicStack) -> None:  # noqa: C901 - one table
     op, arg, argval = instr.opname, instr.arg or 0, instr.argval
-    if op in ("LOAD_FAST", "LOAD_FAST_CHECK", "LOAD_FAST_AND_CLEAR"):
+    if op in LOCAL_LOADS:
         stack.push(Local(argval))
-    elif op == "LOAD_FAST_LOAD_FAST":
+    elif op in LOCAL_PAIR_LOADS:
         stack.push(Local(argval[0]), Local(argval[1]))
     elif op == "STORE_FAST_LOAD_FAST":
         stack.pop()
         stack.push(Local(argval[1]))
     elif op == "STORE_FAST_STORE_FAST":
         stack.pop(2)
-    elif op == "LOAD_CONST":
+    elif op in CONST_LOADS:
         stack.push(Const(argval))
     elif op == "LOAD_GLOBAL":
-        if PY >= (3, 13) and arg & 1:
+        null = global_null(instr)
+        if null == "after":
             stack.push(Global(argval), NULL)
-        elif PY >= (3, 11) and arg & 1:
+        elif null == "before":
             stack.push(NULL, Global(argval))
         else:
             stack.push(Global(argval))
@@ -179,16 +229,13 @@ def _step(instr: dis.Instruction, stack: SymbolicStack) -> None:  # noqa: C901 -
         stack.push(Global(argval))
     elif op in ("LOAD_DEREF", "LOAD_CLASSDEREF"):
         stack.push(Cell(argval))
-    elif op == "LOAD_ATTR":
-        (base,) = stack.pop()
-        if PY >= (3, 12) and arg & 1:
-            stack.push(MethodRef(base, argval), base)
-        else:
-            stack.push(Attr(base, argval))
-    elif op == "LOAD_METHOD":
+    elif is_method_load(instr):
         (base,) = stack.pop()
         stack.push(MethodRef(base, argval), base)
-    elif op == "BINARY_SUBSCR":
+    elif op == "LOAD_ATTR":
+        (base,) = stack.pop()
+        stack.push(Attr(base, argval))
+    elif is_subscript_read(instr):
         base, key = stack.pop(2)
         stack.push(Item(base, key))
     elif op == "PUSH_NULL":
@@ -200,8 +247,8 @@ def _step(instr: dis.Instruction, stack: SymbolicStack) -> None:  # noqa: C901 -
     elif op == "DUP_TOP_TWO":
         a, b = stack.peek(2), stack.peek(1)
         stack.push(a, b)
-    elif op in ("SWAP", "ROT_TWO", "ROT_THREE", "ROT_FOUR", "ROT_N"):
-        _rotate(op, arg, stack)
+    elif op in ROTATIONS:
+        stack.rotate(op, arg)
     elif op == "POP_TOP":
         stack.pop()
     elif op == "BINARY_SLICE":  # container, start, stop (3.12+): one more than other BINARY_s
@@ -229,6 +276,8 @@ def _step(instr: dis.Instruction, stack: SymbolicStack) -> None:  # noqa: C901 -
         stack.push(Call(callee))
     elif op.startswith("POP_JUMP"):
         stack.pop()
+    elif op in ("END_FOR", "POP_ITER"):  # 3.15's POP_ITER pops the iterator and its index
+        stack.pop(-dis.stack_effect(instr.opcode))
     elif op == "FOR_ITER":
         stack.push(UNKNOWN)
     elif op in _BUILD_N:
@@ -241,16 +290,3 @@ def _step(instr: dis.Instruction, stack: SymbolicStack) -> None:  # noqa: C901 -
         stack.reset()
     if op in _RESET_AFTER:
         stack.reset()
-
-
-def _rotate(op: str, arg: int, stack: SymbolicStack) -> None:
-    depth = {"ROT_TWO": 2, "ROT_THREE": 3, "ROT_FOUR": 4}.get(op, arg)
-    if len(stack.items) < depth:
-        stack.reset()
-        return
-    if op == "SWAP":
-        items = stack.items
-        items[-1], items[-depth] = items[-depth], items[-1]
-    else:  # ROT_*: the top moves down to position ``depth``
-        top = stack.items.pop()
-        stack.items.insert(len(stack.items) - depth + 1, top)

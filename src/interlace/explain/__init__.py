@@ -2,7 +2,7 @@
 
 Static: the file is compiled, never imported or run.  For each function threads can reach, the
 bytecode windows between a shared read and the write or action that depends on it are listed,
-with whether free-threaded CPython, CPython 3.10-3.13 with the GIL (the rules of the running version), and CPython <= 3.9 can
+with whether free-threaded CPython, CPython 3.10-3.15 with the GIL (the rules of the running version), and CPython <= 3.9 can
 switch threads inside them (the same switch tables ``interlace run --model`` uses).
 
 Exit codes: 0 no window found, 1 windows found, 2 usage error.
@@ -25,7 +25,7 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "explain", help="show where a thread switch can break a read-modify-write (static)",
         description="Statically find read-modify-write and check-then-act windows in FILE's "
-                    "functions and say whether free-threaded CPython, CPython 3.10-3.13 and "
+                    "functions and say whether free-threaded CPython, CPython 3.10-3.15 and "
                     "CPython <= 3.9 can switch threads inside them. FILE is compiled, never run.")
     parser.add_argument("target", metavar="FILE[:QUALNAME]",
                         help="a Python file, optionally with one function (e.g. app.py:Cache.get)")

@@ -30,26 +30,20 @@ from ..models import GIL_VERSIONS, MODEL_LABELS, Model
 from . import source as source_mod
 from .flow import CallInfo, Flow, Semantics, Val, call_operands
 
-PY = sys.version_info[:2]
+PY = opsets.PY
 MODELS = (Model.FREE_THREADED, Model.GIL, Model.GIL_39)
 
 RMW, CTA = "read-modify-write", "check-then-act"
 CODES = {RMW: "IL001", CTA: "IL002"}
 
-#: Methods that only read their receiver (keyed ones read one item).
-_READ_METHODS = frozenset({"get", "copy", "count", "index", "keys", "values", "items",
-                           "__getitem__", "__contains__", "__len__"})
-_KEYED_READS = frozenset({"get", "__getitem__", "__contains__"})
-#: Methods that change their receiver in one C call (atomic on their own).
-_MUTATORS = frozenset({"append", "extend", "insert", "pop", "remove", "clear", "add", "discard",
-                       "update", "setdefault", "popitem", "appendleft", "popleft", "extendleft",
-                       "sort", "reverse", "rotate", "__setitem__", "__delitem__", "difference_update",
-                       "intersection_update", "symmetric_difference_update"})
-_KEYED_MUTATORS = frozenset({"setdefault", "pop", "__setitem__", "__delitem__"})
-#: Builtins that read the contents of their first argument.
-_READ_FUNCS = frozenset({"len", "sum", "min", "max", "any", "all", "bool", "repr", "str"})
-#: Builtins that read their argument's contents into a new container.
-_BUILD_FUNCS = frozenset({"list", "dict", "set", "tuple", "frozenset", "sorted", "bytearray"})
+#: What calls do to their receiver or argument: bytecode's tables, shared with the runtime.
+_READ_METHODS = frozenset(opsets.READ_METHODS)
+_KEYED_READS = frozenset(name for name, key in opsets.READ_METHODS.items() if key is not None)
+_MUTATORS = frozenset(opsets.WRITE_METHODS)
+_KEYED_MUTATORS = frozenset({"pop"} | {name for name, key in opsets.WRITE_METHODS.items()
+                                       if key is not None})
+_READ_FUNCS = opsets.READING_BUILTINS - opsets.BUILDING_BUILTINS
+_BUILD_FUNCS = opsets.BUILDING_BUILTINS
 
 
 # -- locations -----------------------------------------------------------------------------------
@@ -150,7 +144,10 @@ def classify(instr: dis.Instruction, index: int, step: Optional[Step]) -> tuple[
     if kind == "slice":
         if not _known(ops[0]):
             return None, None
-        return Access(index, instr.offset, Loc("contents", ops[0]), step.write, 3), None
+        # BINARY_SLICE/STORE_SLICE: container, start, stop; 3.14+'s constant slices go
+        # through BINARY_OP []/STORE_SUBSCR/DELETE_SUBSCR: container, key
+        depth = 3 if instr.opname in opsets.SLICE_READS | opsets.SLICE_WRITES else 2
+        return Access(index, instr.offset, Loc("contents", ops[0]), step.write, depth), None
     if kind == "call":
         return _classify_call(instr, index, ops)
     return None, None

@@ -21,19 +21,15 @@ The analysis runs on the running interpreter's bytecode, forward over the contro
 from __future__ import annotations
 
 import dis
-import sys
 import types
 from dataclasses import dataclass
 from typing import Callable, Iterable, Optional
 
-from ..bytecode.symbolic import call_pops
-
-PY = sys.version_info[:2]
+from ..bytecode.opsets import NO_SUCCESSOR, UNCONDITIONAL_JUMPS, is_inplace, is_subscript_read
+from ..bytecode.symbolic import CONST_LOADS, LOCAL_LOADS, LOCAL_PAIR_LOADS, ROTATIONS, Stack, \
+    call_pops, global_null, is_method_load
 
 _JUMP_OPS = frozenset(getattr(dis, "hasjump", ())) | frozenset(dis.hasjrel) | frozenset(dis.hasjabs)
-_UNCONDITIONAL = frozenset({"JUMP_FORWARD", "JUMP_BACKWARD", "JUMP_ABSOLUTE", "JUMP",
-                            "JUMP_NO_INTERRUPT", "JUMP_BACKWARD_NO_INTERRUPT"})
-_NO_SUCCESSOR = ("RETURN_VALUE", "RETURN_CONST", "RAISE_VARARGS", "RERAISE")
 #: Containers built here: their items are the frame's own until published.
 _BUILDS = frozenset({"BUILD_LIST", "BUILD_MAP", "BUILD_SET", "BUILD_TUPLE", "BUILD_CONST_KEY_MAP",
                      "BUILD_STRING", "BUILD_SLICE"})
@@ -84,26 +80,16 @@ def derived(*vals: Val, own: Optional[int] = None, same: Optional[int] = None,
     return Val(frozenset(reads), same, direct=frozenset(direct))
 
 
-@dataclass
-class State:
-    stack: list
-    locals: dict
+class State(Stack):
+    """The abstract state before an instruction: the value stack (bytecode's one
+    :class:`~interlace.bytecode.symbolic.Stack`, bottom :data:`BOTTOM`) and the locals."""
+
+    def __init__(self, items: Iterable[Val] = (), names: Optional[dict] = None) -> None:
+        super().__init__(items, bottom=BOTTOM)
+        self.locals: dict = dict(names or {})
 
     def copy(self) -> "State":
-        return State(list(self.stack), dict(self.locals))
-
-    def pop(self, n: int = 1) -> list:
-        out = []
-        for _ in range(n):
-            out.append(self.stack.pop() if self.stack else BOTTOM)
-        out.reverse()
-        return out
-
-    def peek(self, depth: int) -> Val:
-        return self.stack[-depth] if len(self.stack) >= depth else BOTTOM
-
-    def push(self, *vals: Val) -> None:
-        self.stack.extend(vals)
+        return State(self.items, self.locals)
 
 
 def _join_states(old: Optional[State], new: State) -> tuple[State, bool]:
@@ -111,14 +97,14 @@ def _join_states(old: Optional[State], new: State) -> tuple[State, bool]:
         return new.copy(), True
     # CPython's stack depth agrees at every merge; where this model's does not (an opcode
     # without a rule), keep the tops aligned and forget the rest, which then pops as BOTTOM
-    depth = min(len(old.stack), len(new.stack))
-    stack = [join(a, b) for a, b in zip(old.stack[len(old.stack) - depth:],
-                                        new.stack[len(new.stack) - depth:])]
+    depth = min(len(old.items), len(new.items))
+    stack = [join(a, b) for a, b in zip(old.items[len(old.items) - depth:],
+                                        new.items[len(new.items) - depth:])]
     names = dict(old.locals)
     for name, val in new.locals.items():  # a name unbound on one path keeps the other's value
         names[name] = join(names[name], val) if name in names else val
     merged = State(stack, names)
-    return merged, (merged.stack != old.stack or merged.locals != old.locals)
+    return merged, (merged.items != old.items or merged.locals != old.locals)
 
 
 @dataclass(frozen=True)
@@ -165,7 +151,7 @@ class Flow:
         ins = self.instructions[n]
         out: list[tuple[int, str]] = []
         op = ins.opname
-        if not op.startswith(_NO_SUCCESSOR) and op not in _UNCONDITIONAL and n + 1 < len(self.instructions):
+        if op not in NO_SUCCESSOR and op not in UNCONDITIONAL_JUMPS and n + 1 < len(self.instructions):
             out.append((n + 1, "fall"))
         if ins.opcode in _JUMP_OPS and isinstance(ins.argval, int) and ins.argval in self.index:
             out.append((self.index[ins.argval], "jump"))
@@ -199,7 +185,7 @@ class Flow:
         for handler, depth, lasti in self.handlers[n]:
             if handler == target:
                 out = state.copy()
-                out.stack = out.stack[:depth] if len(out.stack) >= depth else []
+                out.items = out.items[:depth] if len(out.items) >= depth else []
                 out.push(*([BOTTOM] * (2 if lasti else 1)))
                 return out
         return State([], dict(state.locals))
@@ -211,12 +197,12 @@ class Flow:
         op, arg, argval, off = ins.opname, ins.arg or 0, ins.argval, ins.offset
         s = before.copy()
         own = off if off in self.sem.reads else None
-        if op in ("LOAD_FAST", "LOAD_FAST_CHECK", "LOAD_CLOSURE"):
-            s.push(s.locals.get(argval, BOTTOM))
-        elif op == "LOAD_FAST_AND_CLEAR":
+        if op == "LOAD_FAST_AND_CLEAR":
             s.push(s.locals.get(argval, BOTTOM))
             s.locals.pop(argval, None)
-        elif op == "LOAD_FAST_LOAD_FAST":
+        elif op in LOCAL_LOADS or op == "LOAD_CLOSURE":
+            s.push(s.locals.get(argval, BOTTOM))
+        elif op in LOCAL_PAIR_LOADS:
             s.push(s.locals.get(argval[0], BOTTOM), s.locals.get(argval[1], BOTTOM))
         elif op == "STORE_FAST":
             s.locals[argval] = s.pop()[0]
@@ -228,13 +214,14 @@ class Flow:
             s.locals[argval[0]], s.locals[argval[1]] = first, second
         elif op == "DELETE_FAST":
             s.locals.pop(argval, None)
-        elif op in ("LOAD_CONST", "LOAD_SMALL_INT", "LOAD_ASSERTION_ERROR", "LOAD_COMMON_CONSTANT"):
+        elif op in CONST_LOADS or op == "LOAD_ASSERTION_ERROR":
             s.push(Val(fresh=True))
         elif op == "LOAD_GLOBAL":
             value = _loaded(own)
-            if PY >= (3, 13) and arg & 1:
+            null = global_null(ins)
+            if null == "after":
                 s.push(value, BOTTOM)
-            elif PY >= (3, 11) and arg & 1:
+            elif null == "before":
                 s.push(BOTTOM, value)
             else:
                 s.push(value)
@@ -242,7 +229,7 @@ class Flow:
             if op == "LOAD_FROM_DICT_OR_DEREF":
                 s.pop()
             s.push(_loaded(own))
-        elif (op == "LOAD_ATTR" and PY >= (3, 12) and arg & 1) or op == "LOAD_METHOD":
+        elif is_method_load(ins):
             (base,) = s.pop()
             method = Val(base.reads, base.same, base.fresh, direct=base.direct)
             s.push(method, base)
@@ -254,7 +241,7 @@ class Flow:
             if own is not None:
                 value = Val(value.reads, value.same, direct=frozenset({own}))
             s.push(value)
-        elif op == "BINARY_SUBSCR":
+        elif is_subscript_read(ins):
             container, key = s.pop(2)
             s.push(derived(key, own=own, same=own, strip=[container]))
         elif op == "BINARY_SLICE":
@@ -273,7 +260,7 @@ class Flow:
             s.pop(2)
         elif op == "STORE_SLICE":
             s.pop(4)
-        elif (op == "BINARY_OP" and "=" in str(ins.argrepr)) or op.startswith("INPLACE_"):
+        elif is_inplace(ins):
             lhs, rhs = s.pop(2)
             # ``x += [...]`` only works if ``x`` is a list (or list-like): it extends in place
             adds_list = rhs.display and (ins.argrepr == "+=" or op == "INPLACE_ADD")
@@ -297,16 +284,16 @@ class Flow:
                        direct=built.direct))
         elif op in _ADD_TO_BUILD:
             parts = s.pop(_ADD_TO_BUILD[op])
-            if len(s.stack) >= arg:
-                target = s.stack[-arg]
+            if len(s.items) >= arg:
+                target = s.items[-arg]
                 grown = derived(target, *parts)
-                s.stack[-arg] = Val(grown.reads, None, target.fresh, target.display, grown.direct)
+                s.items[-arg] = Val(grown.reads, None, target.fresh, target.display, grown.direct)
         elif op in ("COPY", "DUP_TOP"):
             s.push(s.peek(arg if op == "COPY" else 1))
         elif op == "DUP_TOP_TWO":
             s.push(s.peek(2), s.peek(2))
-        elif op in ("SWAP", "ROT_TWO", "ROT_THREE", "ROT_FOUR", "ROT_N"):
-            _rotate(op, arg, s)
+        elif op in ROTATIONS:
+            s.rotate(op, arg)
         elif op == "POP_TOP":
             s.pop()
         elif op.startswith("CALL") and not op.startswith("CALL_INTRINSIC"):
@@ -317,7 +304,7 @@ class Flow:
             s.push(derived(*s.pop(2)))
         elif op in ("NOP", "RESUME", "EXTENDED_ARG", "CACHE", "PRECALL", "KW_NAMES", "NOT_TAKEN",
                     "COPY_FREE_VARS", "MAKE_CELL", "GEN_START", "RETURN_GENERATOR", "SETUP_ANNOTATIONS",
-                    "PUSH_NULL") or op in _UNCONDITIONAL:
+                    "PUSH_NULL") or op in UNCONDITIONAL_JUMPS:
             if op == "PUSH_NULL":
                 s.push(BOTTOM)
         elif op.startswith(("POP_JUMP", "JUMP_IF_", "FOR_ITER", "SEND", "SETUP_", "BEFORE_",
@@ -392,19 +379,7 @@ def split_call(ins: dis.Instruction, popped: list) -> tuple[list, list]:
 def call_operands(ins: dis.Instruction, state: State) -> tuple[list, list]:
     """:func:`split_call` on the values a call instruction is about to pop from ``state``."""
     count = call_pops(ins)
-    return split_call(ins, state.stack[-count:] if len(state.stack) >= count else [])
-
-
-def _rotate(op: str, arg: int, s: State) -> None:
-    depth = {"ROT_TWO": 2, "ROT_THREE": 3, "ROT_FOUR": 4}.get(op, arg)
-    if len(s.stack) < depth:
-        s.stack = []
-        return
-    if op == "SWAP":
-        s.stack[-1], s.stack[-depth] = s.stack[-depth], s.stack[-1]
-    else:  # ROT_*: the top moves down to position ``depth``
-        top = s.stack.pop()
-        s.stack.insert(len(s.stack) - depth + 1, top)
+    return split_call(ins, state.items[-count:] if len(state.items) >= count else [])
 
 
 def _effect(ins: dis.Instruction, s: State, jump: bool) -> State:
@@ -426,15 +401,15 @@ def _generic(ins: dis.Instruction, s: State) -> None:
     try:
         effect = dis.stack_effect(ins.opcode, ins.arg if ins.opcode >= dis.HAVE_ARGUMENT else None)
     except ValueError:
-        s.stack = []
+        s.reset()
         return
     if effect < 0:
         consumed = s.pop(-effect)
-        if s.stack:
-            s.stack[-1] = derived(s.stack[-1], *consumed)
-    elif s.stack:
-        top = derived(s.stack[-1])
-        s.stack[-1] = top
+        if s.items:
+            s.items[-1] = derived(s.items[-1], *consumed)
+    elif s.items:
+        top = derived(s.items[-1])
+        s.items[-1] = top
         s.push(*([top] * effect))
     else:
         s.push(*([BOTTOM] * effect))

@@ -9,50 +9,43 @@ Each back-end has two implementations with identical results: pure Python, and t
 accelerator ``interlace._accel`` (built by the normal install when a compiler is there), which
 calls ``dispatch`` only when that call would do something.  :func:`make_hooks` is the one place
 that chooses; ``INTERLACE_PURE_PYTHON=1`` forces the pure-Python hooks (and thread batons).
+The module is loaded by :mod:`interlace.accel`; this package imports nothing from runtime/.
 """
 
 from __future__ import annotations
 
-import os
 import sys
-from types import ModuleType
 from typing import Callable, Optional, Protocol
 
+from ..accel import accelerator, check_flags, pin_to_one_cpu
 from ..models import Model
 from .scope import Scope
 
+__all__ = ["Hooks", "accelerator", "bind_scheduler", "make_hooks"]
+
 
 class Hooks(Protocol):
-    def install(self) -> None: ...
+    """What an execution does with its hooks, in this order."""
+
+    def install(self) -> None:
+        """Start seeing instructions of user code (in the main thread)."""
+
+    def enter_module(self, code) -> None:
+        """The script's module code is about to run (it started before the hooks went in)."""
 
     def attach_thread(self) -> None:
         """Called in every new managed thread before it runs user code."""
 
-    def uninstall(self) -> None: ...
+    def still_installed(self) -> Optional[str]:
+        """``None`` while the hooks see what they should; else what switched them off (the
+        program called ``sys.settrace(None)`` or cleared the ``sys.monitoring`` events)."""
 
-
-_UNSET = object()
-_accel: object = _UNSET
-
-
-def accelerator() -> Optional[ModuleType]:
-    """The C accelerator module, or ``None`` (not built, or ``INTERLACE_PURE_PYTHON=1``)."""
-    global _accel
-    if _accel is _UNSET:
-        _accel = None
-        if os.environ.get("INTERLACE_PURE_PYTHON", "") in ("", "0"):
-            try:
-                from .. import _accel as module
-            except ImportError:
-                pass
-            else:
-                _accel = module
-    return _accel  # type: ignore[return-value]
+    def uninstall(self) -> None:
+        """Stop seeing instructions (the execution is over); safe to call twice."""
 
 
 def make_hooks(scope: Scope, model: Model, record: bool, dispatch: Callable) -> Hooks:
     """The hooks of one execution (in its forked process, before any other thread starts)."""
-    from ..runtime.threads import pin_to_one_cpu
     pin_to_one_cpu()  # every thread started from here on inherits it
     accel = accelerator()
     if sys.version_info >= (3, 12):
@@ -62,20 +55,33 @@ def make_hooks(scope: Scope, model: Model, record: bool, dispatch: Callable) -> 
     return TraceHooks(scope, model, record, dispatch, accel)
 
 
+def _never_quiet(policy) -> bool:
+    """Does ``policy`` keep the root class's ``quiet_until`` (which only returns ``step``)?
+
+    Decided from the class hierarchy, without importing the policies (hooks/ imports
+    nothing from runtime/): the furthest base that defines ``quiet_until`` is the default.
+    """
+    owners = [c for c in type(policy).__mro__ if "quiet_until" in c.__dict__]
+    return not owners or owners[0] is owners[-1]
+
+
 def bind_scheduler(hook, dispatch: Callable) -> None:
     """Let the C ``hook`` read the scheduler state it needs as plain C fields.
 
     ``dispatch`` is a bound :meth:`Scheduler.dispatch`.  Its scheduler gets a subclass of its
     own class in which the attributes named by ``Scheduler.ACCEL_FLAGS`` are C data
     descriptors storing into ``hook``: every write, from any module, updates the C mirror at
-    once, and reads return what was written.  Anything else is left as it is, so the hooks
-    then call ``dispatch`` for every planned instruction (still correct, just not faster).
+    once, and reads return what was written.  A scheduler without the flags, or flags that
+    disagree with the built module's (a stale build), is an internal error, raised here:
+    never a silent fall back to a slower, differently-behaving path.
     """
+    module = accelerator()
     sched = getattr(dispatch, "__self__", None)
     names = getattr(type(sched), "ACCEL_FLAGS", None)
-    from .. import _accel as module
-    if sched is None or not names or set(names) != set(module.FLAGS):
-        return
+    if module is None or sched is None or not names:
+        raise TypeError(f"bind_scheduler needs the accelerator and a bound Scheduler.dispatch "
+                        f"with ACCEL_FLAGS, got {dispatch!r}")
+    check_flags(names, module)
     cls = type(sched)
     values = {name: sched.__dict__.pop(name) for name in names}
     mirrored = type(cls.__name__, (cls,), {
@@ -84,9 +90,6 @@ def bind_scheduler(hook, dispatch: Callable) -> None:
     sched.__class__ = mirrored
     for name, value in values.items():
         setattr(sched, name, value)
-    from ..runtime.policies import Policy
-    quiet = getattr(sched.policy, "quiet_until", None)
-    if getattr(type(sched.policy), "quiet_until", None) is Policy.quiet_until:
-        quiet = None  # never quiet: do not ask at every choice
+    quiet = None if _never_quiet(sched.policy) else sched.policy.quiet_until
     walk = sched.policy.random_walk()
     hook.bind(sched.max_steps, quiet, walk, sched.switch_to if walk is not None else None)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import Callable
+import threading
+from typing import Callable, Optional
 
 from ..bytecode.plan import plan_for
 from ..models import Model
@@ -17,6 +18,10 @@ class TraceHooks:
         self._tracers: dict[int, object] = {}
         self._keep: list = []
         self._accel = accel
+        #: ``sys.settrace`` before :meth:`install` watched it.
+        self._original_settrace: Optional[Callable] = None
+        #: What the program did to interlace's trace function (the execution is uncontrolled).
+        self._lost: list[str] = []
         #: The C trace function's state (``interlace._accel.Hook``) when accelerated: a
         #: ``Py_tracefunc`` installed with ``PyEval_SetTrace`` in each managed thread.
         self.c_hook = None
@@ -67,6 +72,38 @@ class TraceHooks:
 
     def install(self) -> None:
         self.attach_thread()
+        self._watch()
+
+    def _ours(self, func) -> bool:
+        return func is not None and (func is self.c_hook or func == self._global_trace)
+
+    def _watch(self) -> None:
+        """Note a ``sys.settrace`` of the program that replaces interlace's trace function in
+        a thread (``sys.settrace(None)`` in a worker), and let it happen."""
+        original = self._original_settrace = sys.settrace
+        lost, ours = self._lost, self._ours
+
+        def settrace(func):
+            if not ours(func):
+                what = "None" if func is None else "another trace function"
+                lost.append(f"the program called sys.settrace({what}) in thread "
+                            f"{threading.current_thread().name}: interlace no longer saw it")
+            return original(func)
+
+        settrace.__doc__ = original.__doc__
+        sys.settrace = settrace
+
+    def still_installed(self) -> Optional[str]:
+        """``None`` while this thread's trace function is interlace's and no thread lost it."""
+        if self._original_settrace is None:
+            return None
+        # the main thread always runs under the hooks (install); another thread calling this
+        # may be one interlace never traced (a watchdog, a signal's clean-up)
+        main = threading.current_thread() is threading.main_thread()
+        if not self._lost and main and not self._ours(sys.gettrace()):
+            self._lost.append(f"the trace function of thread {threading.current_thread().name} "
+                              f"is no longer interlace's")
+        return self._lost[0] if self._lost else None
 
     def enter_module(self, code) -> None:
         """Module code starts with a ``call`` event once settrace is on: nothing to do."""
@@ -78,6 +115,9 @@ class TraceHooks:
             sys.settrace(self._global_trace)
 
     def uninstall(self) -> None:
+        if self._original_settrace is not None:
+            sys.settrace = self._original_settrace
+            self._original_settrace = None
         if self.c_hook is not None:
             self._accel.settrace(None)
         else:

@@ -226,11 +226,15 @@ def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType]) -
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
     _redirect_output(spec.output_path)
     finished = []
+    installed: list = []  # the hooks, once made
 
     def finish(outcome: Outcome) -> None:
         if finished:
             os._exit(0)
         finished.append(True)
+        for hooks in installed:
+            _note_lost_control(hooks, outcome)
+            hooks.uninstall()
         sys.stdout.flush()
         sys.stderr.flush()
         try:
@@ -252,6 +256,7 @@ def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType]) -
                       finish=finish, record_values=spec.record_values, in_scope=scope.includes)
     current.scheduler = sched
     hooks = make_hooks(scope, spec.model, spec.record, sched.dispatch)
+    installed.append(hooks)
     patches.install(hooks.attach_thread, spec.epoch)
     if code is not None:
         module = _enter_main_module(spec)
@@ -273,6 +278,17 @@ def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType]) -
         sched.fail_exception(exc, sched.threads[0])
     sched.main_finished()
     sched.conclude(Outcome())
+
+
+def _note_lost_control(hooks, outcome: Outcome) -> None:
+    """The program switched interlace's hooks off (``sys.settrace(None)``, cleared
+    ``sys.monitoring`` events): what ran after it was not controlled, and the result must
+    say so (a caveat: never "verified", a printed warning otherwise)."""
+    lost = hooks.still_installed()
+    if lost is not None:
+        outcome.outside = [*outcome.outside,
+                           f"{lost}; the rest of the execution ran outside interlace's "
+                           f"control (switches and accesses after it were not seen)"]
 
 
 def _enter_main_module(spec: ExecutionSpec) -> types.ModuleType:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import _thread
 import enum
 from dataclasses import dataclass, field
 from typing import Any, Optional
+
+from ..accel import batons
 
 
 class State(enum.Enum):
@@ -18,40 +19,8 @@ class State(enum.Enum):
     OUTSIDE = "outside"
 
 
-def _baton_factory():
-    """A C semaphore with a GIL-free hand-off when the accelerator is there, else a lock."""
-    from ..hooks import accelerator
-    accel = accelerator()
-    if accel is None:
-        return _thread.allocate_lock, None
-    return accel.Baton, accel.handoff
-
-
 #: ``handoff(to, me)``: release ``to``'s baton and wait on ``me``'s (``None``: do it in Python).
-new_baton, handoff = _baton_factory()
-
-
-def pin_to_one_cpu() -> None:
-    """Keep this (forked, one execution) process on the CPU it runs on.
-
-    Only one managed thread runs at a time, so nothing is lost, and a hand-off becomes a
-    context switch on one core instead of a wake-up of an idle one: measured 4x more hand-offs
-    per second with locks, 11x with the C batons (docs/benchmarks.md, "Accelerator").
-    ``INTERLACE_NO_PIN=1`` leaves the affinity alone (programs that start CPU-bound
-    subprocesses or native thread pools inherit it).
-    """
-    import os
-    if os.environ.get("INTERLACE_NO_PIN") or not hasattr(os, "sched_setaffinity"):
-        return
-    try:
-        allowed = sorted(os.sched_getaffinity(0))
-        if len(allowed) < 2:
-            return
-        with open("/proc/self/stat", "rb") as handle:  # field 39: the CPU it last ran on
-            cpu = int(handle.read().rsplit(b")", 1)[1].split()[36])
-        os.sched_setaffinity(0, {cpu if cpu in allowed else allowed[os.getpid() % len(allowed)]})
-    except (OSError, ValueError, IndexError):
-        pass
+new_baton, handoff = batons()
 
 
 @dataclass(eq=False)
