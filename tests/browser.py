@@ -2,7 +2,7 @@
 script ran, a screenshot, and the network requests the page itself made (from Chromium's
 net log: the browser's own background requests carry no page origin and are left out).
 
-Without Chromium the tests fail when ``CI`` is set (``.ci/chromium.sh`` installs it) and are
+Without Chromium the tests fail when ``CI`` is set (``.ci/run`` installs it with apt) and are
 skipped otherwise, with the reason.
 """
 
@@ -32,7 +32,7 @@ def chromium() -> str:
         if path:
             return path
     message = ("Chromium is not installed: the HTML report's browser tests need it "
-               "(run .ci/chromium.sh, or apt-get install chromium)")
+               "(apt-get install chromium)")
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail(message + " [CI is set: a missing browser fails the suite]", pytrace=False)
     pytest.skip(message)
