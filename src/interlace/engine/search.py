@@ -18,7 +18,7 @@ from typing import Callable, Optional
 from ..models import Model
 from ..runtime.executor import ExecutionSpec, PolicySpec, run_execution
 from .schedule import Schedule, python_tag, script_hash
-from .shrinker import shrink
+from .shrinker import DEFAULT_SHRINK_BUDGET, Shrinker
 from .target import Target
 
 STRATEGIES = ("pct", "random", "dpor")
@@ -62,6 +62,8 @@ class SearchConfig:
     max_steps: int = DEFAULT_MAX_STEPS
     include: tuple[str, ...] = ()
     shrink: bool = True
+    #: Executions the shrinker may spend (a count, never seconds: same seed, same token).
+    shrink_budget: int = DEFAULT_SHRINK_BUDGET
     #: Wall-clock limit of one execution before it is killed as hung.
     execution_timeout: float = 30.0
     #: DPOR only: at most this many preemptions per execution (``None``: unbounded).
@@ -141,7 +143,8 @@ class SearchResult:
         return self.verdict == "bug"
 
 
-#: ``progress(done, total, bugs=0)``: executions run, the total known so far, bugs found.
+#: ``progress(done, total, bugs=0, phase="exploring")``: executions run, the total known so
+#: far, bugs found; ``phase="minimizing"`` while the shrinker runs (done/total: its attempts).
 ProgressFn = Callable[..., None]
 
 
@@ -274,7 +277,8 @@ def _collect_caveats(outcome: dict, warnings: set, inversions: set) -> None:
     inversions.update(outcome.get("lock_order") or ())
 
 
-def _finish_failure(config: SearchConfig, result: SearchResult, failing: dict, epoch: float) -> None:
+def _finish_failure(config: SearchConfig, result: SearchResult, failing: dict, epoch: float,
+                    progress: Optional[ProgressFn] = None) -> None:
     kind = failing["kind"]
     if config.shrink and kind not in ("hang", "crash"):
         def attempt(deviations):
@@ -284,12 +288,16 @@ def _finish_failure(config: SearchConfig, result: SearchResult, failing: dict, e
                 return outcome
             return None
 
+        def on_attempt(spent: int, budget: int) -> None:
+            if progress is not None:
+                progress(spent, budget, 1, phase="minimizing")
+
+        shrinker = Shrinker(failing, attempt, config.shrink_budget, on_attempt)
         try:
-            failing, spent = shrink(failing, attempt, max_attempts=300,
-                                    deadline=time.monotonic() + max(5.0, config.timeout / 3))
-            result.shrink_executions = spent
-        except KeyboardInterrupt:
-            pass
+            failing = shrinker.run()
+        except KeyboardInterrupt:  # keep the simplest failure found so far
+            failing = shrinker.best
+        result.shrink_executions = shrinker.spent
     deviations = tuple(tuple(d) for d in failing["deviations"])
     result.schedule = Schedule(config.model, python_tag(), config.program_hash(), deviations)
     if kind in ("hang", "crash"):  # replaying it would hang (or die) again: no trace to gain

@@ -113,7 +113,7 @@ def search_systematic(config: SearchConfig, progress: Optional[ProgressFn] = Non
         result.verdict = "bug"
         result.executions_to_bug = search.executions
         result.seconds_to_bug = time.monotonic() - started
-        _finish_failure(config, result, failing, search.epoch)
+        _finish_failure(config, result, failing, search.epoch, progress)
     result.seconds = time.monotonic() - started
     return result
 
