@@ -50,6 +50,11 @@ def _replay(schedule: Schedule, config: SearchConfig, warnings: list[str]) -> Se
     started = time.monotonic()
     outcome, output = replay_recorded(config, schedule.deviations)
     seconds = time.monotonic() - started
+    problem = misfit(schedule.deviations, outcome)
+    if problem is not None:
+        if not outcome.get("failed"):
+            raise ValueError(f"the schedule token does not fit this program: {problem}")
+        warnings.append(f"the execution failed before following the whole token: {problem}")
     result = SearchResult("bug" if outcome.get("failed") else "no-bug-found", config, 1, seconds,
                           "bug" if outcome.get("failed") else "budget", warnings=warnings)
     result.schedule = schedule
@@ -62,3 +67,23 @@ def _replay(schedule: Schedule, config: SearchConfig, warnings: list[str]) -> Se
         result.seconds_to_bug = seconds
         result.program_output = output
     return result
+
+
+def misfit(deviations, outcome: dict):
+    """Why the replay did not follow ``deviations``, or ``None`` if it followed every one.
+
+    A token printed by interlace names, at each of its steps, a thread that could run there;
+    an entry naming a thread that never existed, or a step past the end of the execution, is
+    not this program's token (or the program changed)."""
+    followed = {tuple(d) for d in outcome.get("deviations") or ()}
+    steps = outcome.get("steps") or 0
+    threads = len(outcome.get("threads") or ())
+    for step, tid in deviations:
+        if (step, tid) in followed:
+            continue
+        if step > steps:
+            return f"step {step} is past the end of the execution (it has {steps} steps)"
+        if tid >= threads:
+            return f"thread {tid} at step {step} never exists (the execution has {threads} threads)"
+        return f"thread {tid} could not run at step {step}"
+    return None
