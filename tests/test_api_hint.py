@@ -1,0 +1,41 @@
+"""The API's replay hint is a line a user can paste (no search runs here)."""
+
+from interlace.api import replay_arguments, replay_hint
+
+
+class Counter:
+    def __init__(self):
+        self.n = 0
+
+    def increment(self):
+        self.n += 1
+
+
+def make():
+    return Counter()
+
+
+def check(counter):
+    return counter.n == 2
+
+
+def test_repeated_method_is_spelled_as_typed():
+    args = replay_arguments(make, [Counter.increment] * 2, check)
+    assert args == "make, [Counter.increment] * 2, check"
+    assert replay_hint("il1:x", args) == "interlace.replay('il1:x', make, [Counter.increment] * 2, check)"
+
+
+def test_lambda_gives_a_hint_that_says_which_arguments():
+    args = replay_arguments(make, [Counter.increment, lambda c: None], None)
+    assert args is None
+    hint = replay_hint("il1:x", args)
+    assert hint.startswith("interlace.replay('il1:x', setup, workers, invariant)")
+    assert "same setup, workers and invariant" in hint
+
+
+def test_local_functions_are_not_typeable():
+    def local(counter):
+        pass
+
+    assert replay_arguments(make, [local], None) is None
+    assert replay_arguments(make, [Counter.increment, make], None) == "make, [Counter.increment, make]"
