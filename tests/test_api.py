@@ -299,12 +299,16 @@ def test_check_keeps_the_signature_and_passes_arguments_through():
     assert counter.value == 0 and seen == []  # each execution ran in its own forked copy
 
 
+@pytest.mark.slow
 def test_check_as_a_bare_decorator():
+    """``@interlace.check`` without parentheses explores with the defaults, as with them."""
     @interlace.check
     def body():
-        pass
+        _start_two(Counter())
 
-    body()
+    assert body.__name__ == "body" and body.__wrapped__ is not None
+    with pytest.raises(AssertionError, match="BUG FOUND \\(assertion\\)"):
+        body()
 
 
 # -- wrong arguments: clear errors, before any execution ---------------------------------------

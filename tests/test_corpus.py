@@ -1,19 +1,18 @@
 """Every program of tests/corpus (ports of SCTBench's bugs) gets the verdict on its first line, with default settings."""
 
 import json
-import re
 
 import pytest
 
 from conftest import CORPUS, run_cli
+from expect import expectation
 
 PROGRAMS = sorted(CORPUS.glob("*.py")) if CORPUS.is_dir() else []
 
 
 def _expected(path):
-    match = re.match(r"# expect: (bug|safe)(?:\s+# kind: (\w+))?", path.read_text().splitlines()[0])
-    assert match, f"{path} has no '# expect:' line"
-    return match.group(1), match.group(2)
+    expect = expectation(path)
+    return expect.verdict(), expect.kind
 
 
 def test_corpus_is_present():

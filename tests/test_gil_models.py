@@ -12,26 +12,18 @@ import textwrap
 import pytest
 
 from conftest import ROOT, run_cli
+from expect import expectation
 from interlace.bytecode.plan import build_plan
 from interlace.models import GIL_VERSIONS, Model
 
 GIL_PROGRAMS = ROOT / "tests" / "gil_programs"
+
 BUG, NONE = "bug", "no-bug-found"
 
-# program -> verdict under (free-threaded, gil, gil-3.9)
-EXPECTED = {
-    "global_counter.py": (BUG, NONE, BUG),
-    "attr_counter.py": (BUG, NONE, BUG),
-    "add_mul.py": (BUG, NONE, BUG),
-    "request_ids.py": (BUG, NONE, BUG),
-    "append_pop_len.py": (BUG, BUG, BUG),
-    "list_concat.py": (BUG, NONE, BUG),
-    "list_iadd.py": (NONE, NONE, NONE),
-    "dict_factory.py": (BUG, BUG, BUG),
-    "dict_get_counter.py": (BUG, BUG, BUG),
-}
 MODELS = ("free-threaded", "gil", "gil-3.9")
-CASES = [(name, model, EXPECTED[name][i]) for name in sorted(EXPECTED) for i, model in enumerate(MODELS)]
+#: each program declares its verdict per model on its first line (tests/expect.py)
+CASES = [(p.name, model, BUG if expectation(p).verdict(model) == "bug" else NONE)
+         for p in sorted(GIL_PROGRAMS.glob("*.py")) for model in MODELS]
 
 
 def _run(tmp_path, *args, n="3"):

@@ -5,34 +5,10 @@ import json
 import pytest
 
 from conftest import PROGRAMS, run_cli
+from expect import expectation
 
-# program -> expected kind of failure (None: nothing may be found)
-EXPECTED = {
-    "add_mul.py": "assertion",
-    "add_mul_locked.py": None,
-    "append_pop_len.py": "assertion",
-    "append_pop_len_locked.py": None,
-    "attr_loop.py": "assertion",
-    "attr_loop_locked.py": None,
-    "request_ids.py": "assertion",
-    "request_ids_locked.py": None,
-    "list_concat.py": "assertion",
-    "list_iadd.py": None,
-    "thread_exception.py": "exception",
-    "nested_start.py": None,
-    "trylock.py": "assertion",
-    "deadlock_abba.py": "deadlock",
-    "cond_if_consumer.py": "exception",
-    "cond_while_consumer.py": None,
-    "cond_missing_notify.py": "deadlock",
-    "semaphore_double_release.py": "exception",
-    "semaphore_ok.py": None,
-    "event_queue_barrier_ok.py": None,
-    "executor_left_open.py": None,
-    "sleep_ordering.py": "assertion",
-    "timeouts_ok.py": None,
-    "more_primitives_ok.py": None,
-}
+#: every program here declares its verdict on its first line (tests/expect.py)
+NAMES = sorted(p.name for p in PROGRAMS.glob("*.py"))
 
 
 def _run(tmp_path, name, *extra):
@@ -42,16 +18,19 @@ def _run(tmp_path, name, *extra):
     return result, json.loads(out.read_text())
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
 def test_verdict(tmp_path, name):
-    kind = EXPECTED[name]
-    result, data = _run(tmp_path, name, "--budget", "150" if kind is None else "1000")
-    if kind is None:
+    expect = expectation(PROGRAMS / name)
+    safe = expect.verdict() == "safe"
+    budget = expect.budget or (150 if safe else 1000)
+    result, data = _run(tmp_path, name, "--budget", str(budget))
+    if safe:
         assert result.returncode == 0, result.stdout
-        assert data["verdict"] == "no-bug-found" and data["executions"] == 150
+        assert data["verdict"] == "no-bug-found" and data["executions"] == budget
     else:
         assert result.returncode == 1, result.stdout
-        assert data["verdict"] == "bug" and data["kind"] == kind, data["summary"]
+        assert data["verdict"] == "bug" and data["kind"] == expect.kind, data["summary"]
 
 
 @pytest.mark.parametrize("model,found", [("gil", False), ("gil-3.9", True), ("free-threaded", True)])

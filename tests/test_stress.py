@@ -154,8 +154,9 @@ def test_racy_counter_report_structure_on_39():
     assert r39.free_threaded is False
     assert r39.runs == 4 and r39.hangs == 0
     assert r39.passes + r39.failures == 4
-    if r39.failures:
-        assert "lost updates" in r39.example_failure
+    # whether 4 runs lose an update depends on the machine; what a failure says does not
+    assert (r39.failures == 0) == (r39.example_failure in (None, "")), r39.example_failure
+    assert r39.failures == 0 or "lost updates" in r39.example_failure
     d = report.to_dict()
     assert d["switch_interval"] == 1e-6
     assert set(d["results"][0]) >= {
@@ -191,11 +192,47 @@ def test_start_gate_is_installed():
     assert any(rc != 0 for rc in direct), direct
 
 
+@pytest.mark.slow
 def test_start_gate_releases_back_to_back_threads_together():
-    # Timing-based (thread creation can stall on a loaded machine); measured
-    # 0/60 failures with 2 parallel jobs, so allow a little slack here.
-    r = stress.run_stress(str(PROGRAMS / "gate_check.py"), [], runs=8, timeout=10, jobs=1).results[0]
-    assert r.failures <= 2, r.example_failure
+    """End to end, with a gate wide enough that no machine load outlasts it: 0.5 s of quiet
+    after the last start(), at most 5 s (the defaults are 1 ms and 10 ms)."""
+    r = stress.run_stress(str(PROGRAMS / "gate_check.py"), [], runs=3, timeout=60, jobs=1,
+                          gate=(0.5, 5.0)).results[0]
+    assert r.failures == 0 and r.hangs == 0, r.example_failure
+
+
+def test_gate_decision_on_a_virtual_clock():
+    from interlace.stress.bootstrap import IN_PROGRESS, LAST_START, RELEASED, gate_wait, new_state
+    state = new_state()
+    state[0], state[LAST_START] = 3, 10.0          # three started, the last start() ended at 10.0
+    assert gate_wait(state, 1, 10.0, 10.0005, 0.001, 0.010) > 0  # not quiet yet
+    assert gate_wait(state, 1, 9.995, 10.001, 0.001, 0.010) <= 0  # quiet for 1 ms: release
+    state[IN_PROGRESS] = 1                           # a start() still running: never quiet...
+    assert gate_wait(state, 3, 10.0, 10.5, 0.001, 1.0) > 0
+    assert gate_wait(state, 3, 10.0, 11.0, 0.001, 1.0) <= 0       # ...until the cap
+    state[RELEASED] = 3
+    assert gate_wait(state, 2, 10.0, 10.0, 0.001, 1.0) == 0       # already released
+
+
+def test_gate_releases_the_whole_batch_at_once():
+    import threading
+
+    from interlace.stress.bootstrap import Gate
+    now = [0.0]
+    gate = Gate(quiet=0.001, cap=0.010, clock=lambda: now[0])
+    tickets = [gate.starting() for _ in range(3)]
+    gate.started()
+    gate.started()
+    gate.started()
+    now[0] = 0.002  # quiet long enough: the first thread to look releases all three
+    released = []
+    workers = [threading.Thread(target=lambda t=t: (gate.wait(*t), released.append(t[0])))
+               for t in tickets]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(30)
+    assert sorted(released) == [1, 2, 3] and gate.state[2] == 3
 
 
 def test_switch_interval_value_accepted_by_interpreter():
