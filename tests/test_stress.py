@@ -260,3 +260,23 @@ def test_an_interpreter_too_old_for_the_bootstrap_is_refused(tmp_path, capsys):
     rc = _cli(["stress", str(PROGRAMS / "passes.py"), "--python", old, "--runs", "1"])
     assert rc == 2
     assert "stress needs 3.3 or newer" in capsys.readouterr().err
+
+
+def test_a_failing_interpreter_shows_all_it_said(tmp_path, capsys):
+    shim = tmp_path / "python3.9"
+    shim.write_text("#!/bin/sh\necho 'pyenv: python3.9: command not found' >&2\n"
+                    "echo 'The `python3.9` command exists in these Python versions:' >&2\n"
+                    "echo '  3.9.18' >&2\nexit 127\n")
+    shim.chmod(0o755)
+    rc = _cli(["stress", str(PROGRAMS / "passes.py"), "--python", str(shim), "--runs", "1"])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "command not found" in err and "exists in these Python versions" in err and "3.9.18" in err
+
+
+def test_json_dash_writes_the_report_to_standard_output(capsys):
+    import json
+    rc = _cli(["stress", str(PROGRAMS / "passes.py"), "--runs", "2", "--json", "-"])
+    captured = capsys.readouterr()
+    assert rc == 0
+    assert json.loads(captured.out)["runs"] == 2
