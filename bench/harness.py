@@ -471,7 +471,7 @@ def section_of(path: str, heading: str) -> Optional[str]:
 def command_line(prog: str, argv: Optional[list]) -> str:
     """The command as a user would type it again (for the report)."""
     args = sys.argv[1:] if argv is None else argv
-    return " ".join([prog, *(shlex.quote(x) for x in args)])
+    return " ".join([prog, *(shlex.quote(shown_path(x) if os.path.isabs(x) else x) for x in args)])
 
 
 def publish_section(out: str, heading: str, saved: dict, render, raw_path: Optional[str] = None) -> int:
