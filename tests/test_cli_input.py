@@ -1,6 +1,6 @@
 """The command line's first minute: version, usage, bad input, --json, tokens that do not fit.
 
-Each of these runs at most one short search: fast, not marked slow.
+The tests that run a search are marked slow; the rest never start one.
 """
 
 import json
@@ -76,6 +76,7 @@ def test_json_path_is_checked_before_the_work(tmp_path, where, command):
     assert "BUG FOUND" not in result.stdout  # refused before searching
 
 
+@pytest.mark.slow
 def test_json_dash_is_standard_output_for_run_and_explain(tmp_path):
     result = run_cli("run", COUNTER, "--json", "-", cwd=tmp_path)
     assert result.returncode == 1
@@ -94,6 +95,7 @@ def test_token_naming_a_missing_thread_or_step_does_not_fit():
         assert "does not fit this program" in result.stderr and words in result.stderr
 
 
+@pytest.mark.slow
 def test_program_output_cannot_drive_the_terminal(tmp_path):
     script = tmp_path / "ansi.py"
     script.write_text("import threading\nprint('\\x1b[2J\\x1b]0;pwned\\x07')\n"
@@ -106,6 +108,7 @@ def test_program_output_cannot_drive_the_terminal(tmp_path):
     assert "\\x1b[2J" in result.stdout
 
 
+@pytest.mark.slow
 def test_replay_command_is_never_wrapped(tmp_path):
     deep = tmp_path / ("a-long-folder-name-" * 6)
     deep.mkdir()
@@ -118,6 +121,7 @@ def test_replay_command_is_never_wrapped(tmp_path):
     assert str(script) in lines[replay] and "x" * 40 in lines[replay]
 
 
+@pytest.mark.slow
 def test_run_a_module_as_python_m_does(tmp_path):
     package = tmp_path / "racy"
     package.mkdir()

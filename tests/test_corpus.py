@@ -7,6 +7,9 @@ import pytest
 from conftest import CORPUS, run_cli
 from expect import expectation
 
+#: every test here runs whole searches (pytest -m "not slow" leaves them out)
+pytestmark = pytest.mark.slow
+
 PROGRAMS = sorted(CORPUS.glob("*.py")) if CORPUS.is_dir() else []
 
 

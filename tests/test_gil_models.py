@@ -33,6 +33,7 @@ def _run(tmp_path, *args, n="3"):
     return result, json.loads(out.read_text())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name,model,verdict", CASES, ids=[f"{n}-{m}" for n, m, _ in CASES])
 def test_verdict_per_model(tmp_path, name, model, verdict):
     budget = "400" if verdict == BUG else "80"
@@ -45,6 +46,7 @@ def test_verdict_per_model(tmp_path, name, model, verdict):
         assert result.returncode == 0 and data["executions"] == 80
 
 
+@pytest.mark.slow
 def test_model_all_states_under_which_models_the_bug_occurs(tmp_path):
     result, data = _run(tmp_path, str(GIL_PROGRAMS / "global_counter.py"), "--model", "all",
                         "--budget", "60")
@@ -64,6 +66,7 @@ def test_model_all_states_under_which_models_the_bug_occurs(tmp_path):
     assert "interlace replay --schedule il1:" in out
 
 
+@pytest.mark.slow
 def test_model_all_on_a_correct_program_finds_nothing_anywhere(tmp_path):
     result, data = _run(tmp_path, str(GIL_PROGRAMS / "list_iadd.py"), "--model", "all",
                         "--budget", "20", n="2")
@@ -75,6 +78,7 @@ def test_model_all_on_a_correct_program_finds_nothing_anywhere(tmp_path):
     assert "No bug found in 20 executions" in result.stdout
 
 
+@pytest.mark.slow
 def test_model_all_keeps_the_total_time_bounded(tmp_path):
     # the time limit is shared: three searches of a bug-free program stay within --timeout
     result, data = _run(tmp_path, str(GIL_PROGRAMS / "list_iadd.py"), "--model", "all",
@@ -152,6 +156,7 @@ def test_resume_after_yield_is_a_switch_site_whatever_the_upper_oparg_bits():
     assert store.switch  # first shared access after the RESUME that follows the yield
 
 
+@pytest.mark.slow
 def test_model_all_under_a_preemption_bound_never_says_a_plain_no(tmp_path):
     """A bounded systematic search that runs out is "no within the preemption bound"."""
     result, data = _run(tmp_path, str(GIL_PROGRAMS / "global_counter.py"), "--model", "all",
@@ -162,6 +167,7 @@ def test_model_all_under_a_preemption_bound_never_says_a_plain_no(tmp_path):
     assert "--preemptions none for a plain no" in result.stdout
 
 
+@pytest.mark.slow
 def test_model_all_with_an_unbounded_systematic_search_proves_the_gil_answer(tmp_path):
     result, data = _run(tmp_path, str(GIL_PROGRAMS / "global_counter.py"), "--model", "all",
                         "--strategy", "dpor", "--preemptions", "none", n="2")

@@ -33,6 +33,7 @@ def test_verdict(tmp_path, name):
         assert data["verdict"] == "bug" and data["kind"] == expect.kind, data["summary"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model,found", [("gil", False), ("gil-3.9", True), ("free-threaded", True)])
 def test_attr_increment_loop_depends_on_the_model(tmp_path, model, found):
     result, data = _run(tmp_path, "attr_loop.py", "--model", model, "--budget", "300")
@@ -40,12 +41,14 @@ def test_attr_increment_loop_depends_on_the_model(tmp_path, model, found):
     assert data["model"] == model
 
 
+@pytest.mark.slow
 def test_deadlock_report_names_the_cycle(tmp_path):
     result, data = _run(tmp_path, "deadlock_abba.py")
     assert "deadlock:" in data["summary"] and "held by" in data["summary"]
     assert "holds Lock#" in data["details"] and "deadlock_abba.py" in data["details"]
 
 
+@pytest.mark.slow
 def test_lock_order_inversion_is_warned_without_a_deadlock(tmp_path):
     result, data = _run(tmp_path, "lock_order_inversion.py", "--budget", "20")
     assert result.returncode == 0, result.stdout
@@ -53,6 +56,7 @@ def test_lock_order_inversion_is_warned_without_a_deadlock(tmp_path):
     assert "potential deadlock" in result.stdout
 
 
+@pytest.mark.slow
 def test_native_blocking_does_not_freeze_and_is_reported(tmp_path):
     result, data = _run(tmp_path, "socket_blocking.py", "--budget", "5")
     assert result.returncode == 0, result.stdout
@@ -60,6 +64,7 @@ def test_native_blocking_does_not_freeze_and_is_reported(tmp_path):
                for w in data["warnings"]), data["warnings"]
 
 
+@pytest.mark.slow
 def test_uncontrolled_preexisting_lock_never_hangs(tmp_path):
     result, data = _run(tmp_path, "preexisting_lock.py", "--budget", "5", "--timeout", "60")
     assert result.returncode == 0, result.stdout
@@ -68,6 +73,7 @@ def test_uncontrolled_preexisting_lock_never_hangs(tmp_path):
 
 @pytest.mark.skipif(__import__("sys").version_info < (3, 12),
                     reason="sys.settrace only sees the threads interlace starts")
+@pytest.mark.slow
 def test_a_thread_started_behind_interlaces_back_is_reported_not_scheduled(tmp_path):
     _, data = _run(tmp_path, "raw_thread.py", "--budget", "20")
     assert data["verdict"] == "no-bug-found", data["summary"]
@@ -93,6 +99,7 @@ t.join()
 """
 
 
+@pytest.mark.slow
 def test_a_long_garbage_collection_is_not_a_thread_blocked_outside(tmp_path):
     """Collections stop every thread; on free-threaded builds each one walks the whole heap,
     which took longer than the watchdog's threshold here, and looked like a blocked thread."""

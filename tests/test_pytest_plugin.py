@@ -5,6 +5,9 @@ from textwrap import dedent
 
 import pytest
 
+#: every test here runs pytest on searches (pytest -m "not slow" leaves them out)
+pytestmark = pytest.mark.slow
+
 pytest_plugins = ["pytester"]
 
 COUNTER = """

@@ -52,6 +52,7 @@ def _cli(argv: list[str]) -> int:
     return args.func(args)
 
 
+@pytest.mark.slow
 def test_always_failing_script_counts_failures():
     report = stress.run_stress(str(PROGRAMS / "always_fail.py"), [], runs=6, timeout=10)
     (r,) = report.results
@@ -63,6 +64,7 @@ def test_always_failing_script_counts_failures():
     assert all(o.status == "fail" and o.returncode == 1 for o in r.outcomes)
 
 
+@pytest.mark.slow
 def test_deadlock_counts_as_hang_and_does_not_freeze():
     t0 = time.monotonic()
     report = stress.run_stress(str(PROGRAMS / "deadlock_abba.py"), [], runs=4, timeout=1.0, jobs=2)
@@ -143,6 +145,7 @@ def test_run_stress_raises_usage_error_for_library_callers(tmp_path):
         stress.run_stress(str(tmp_path / "nope.py"), [], runs=1, timeout=1)
 
 
+@pytest.mark.slow
 def test_racy_counter_report_structure_on_39():
     py39 = _pyenv_python("3.9.18")
     if py39 is None:
@@ -172,6 +175,7 @@ def test_bootstrap_transparent_for_single_thread_scripts():
     assert r.passes == 3
 
 
+@pytest.mark.slow
 def test_bootstrap_works_on_39():
     py39 = _pyenv_python("3.9.18")
     if py39 is None:
@@ -244,6 +248,7 @@ def test_switch_interval_value_accepted_by_interpreter():
     assert float(out.stdout) == pytest.approx(1e-6)
 
 
+@pytest.mark.slow
 def test_script_arguments_and_a_fresh_hash_seed_reach_every_run():
     """Through the real command (which re-executes itself with PYTHONHASHSEED=0 for its own
     determinism): the runs get the arguments after `--`, and no fixed seed."""
