@@ -126,9 +126,16 @@ def test_run_a_module_as_python_m_does(tmp_path):
     package = tmp_path / "racy"
     package.mkdir()
     (package / "__init__.py").write_text("")
-    (package / "__main__.py").write_text((PROGRAMS / "list_concat.py").read_text())
+    (package / "shared.py").write_text("LIMIT = 2\n")
+    # a relative import works only when the package is run as python -m runs it
+    (package / "__main__.py").write_text("from .shared import LIMIT\n"
+                                         + (PROGRAMS / "list_concat.py").read_text())
     result = run_cli("run", "-m", "racy", cwd=tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "BUG FOUND" in result.stdout
+    assert "BUG FOUND (assertion)" in result.stdout
+    replay = next(line.strip() for line in result.stdout.splitlines() if "interlace replay" in line)
+    assert replay.endswith(" -m racy"), replay
+    again = run_cli(*replay.split()[1:], cwd=tmp_path)
+    assert again.returncode == 1 and "BUG FOUND (assertion)" in again.stdout
     missing = run_cli("run", "-m", "no_such_module_here", cwd=tmp_path)
     assert missing.returncode == 2 and "no module named" in missing.stderr

@@ -190,7 +190,7 @@ def _config(args: argparse.Namespace, **overrides) -> search_mod.SearchConfig:
     _resolve_program(args)
     _check_script(args.script)
     _check_include(args.include)
-    fields = dict(script=os.path.abspath(args.script), argv=tuple(args.args),
+    fields = dict(script=os.path.abspath(args.script), argv=tuple(args.args), module=args.module,
                   max_steps=args.max_steps, include=tuple(args.include))
     fields.update(overrides)
     return search_mod.SearchConfig(**fields)

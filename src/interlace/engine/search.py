@@ -53,6 +53,8 @@ class SearchConfig:
     #: The program: a script run as ``__main__`` (with ``argv``), or else ``target``.
     script: str = ""
     argv: tuple[str, ...] = ()
+    #: ``run -m NAME``: ``script`` is NAME's file, run as ``python -m NAME`` runs it.
+    module: Optional[str] = None
     strategy: str = "pct"
     budget: int = DEFAULT_BUDGET
     seed: int = 0
@@ -265,7 +267,8 @@ def _spec(config: SearchConfig, policy: PolicySpec, epoch: float, deadline: Opti
     return ExecutionSpec(config.script, config.argv, config.model, policy, record=record,
                          max_steps=config.max_steps, include=config.include, epoch=epoch,
                          wall_timeout=wall, output_path=output_path,
-                         target=config.target.run if config.target is not None else None)
+                         target=config.target.run if config.target is not None else None,
+                         module=config.module)
 
 
 def _collect_caveats(outcome: dict, warnings: set, inversions: set) -> None:

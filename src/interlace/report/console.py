@@ -32,7 +32,8 @@ def replay_command(result: SearchResult) -> str:
     config = result.config
     if config.target is not None:  # a Python call or a pytest command, made by the API/plugin
         return config.target.replay_hint(result.schedule.token())
-    parts = ["interlace", "replay", "--schedule", result.schedule.token(), config.script]
+    program = ["-m", config.module] if config.module else [config.script]
+    parts = ["interlace", "replay", "--schedule", result.schedule.token(), *program]
     if config.argv:
         parts += ["--", *config.argv]
     return " ".join(shlex.quote(p) for p in parts)
