@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from interlace.engine.shrinker import (PASSES, Shrinker, cut_tail, drop_runs, drop_single,
+from interlace.engine.shrinker import (PASSES, Shrinker, cut_tail, drop_and_move, drop_runs, drop_single,
                                        move_earlier, move_later, other_thread, shrink, sort_key)
 
 
@@ -116,7 +116,8 @@ def test_passes_yield_what_their_names_say():
     assert ((2, 1), (5, 2), (8, 1), (14, 0)) in list(move_earlier(devs, best))
     assert ((2, 0), (5, 2), (9, 1), (14, 0)) in list(other_thread(devs, best))
     assert [name for name, _ in PASSES] == ["cut_tail", "drop_runs", "drop_single", "move_later",
-                                            "move_earlier", "other_thread"]
+                                            "move_earlier", "other_thread", "drop_and_move"]
+    assert ((5, 2), (11, 1), (14, 0)) in list(drop_and_move(devs, best))
 
 
 def test_progress_is_reported_per_attempt():
@@ -130,3 +131,14 @@ def test_empty_failure_needs_no_execution():
     attempt, calls = counting(lambda d: True)
     best, spent = shrink(outcome([]), attempt, 300)
     assert spent == 0 and calls == [] and best["deviations"] == []
+
+
+def test_dropping_a_switch_renumbers_the_steps_after_it():
+    # the failure needs one switch, 3 steps earlier once the first deviation is gone
+    def attempt(devs):
+        if devs == ((4, 1), (20, 2)) or devs == ((17, 2),):
+            return outcome(devs)
+        return None
+
+    best, _ = shrink(outcome([(4, 1), (20, 2)]), attempt, 300)
+    assert best["deviations"] == [(17, 2)]

@@ -17,7 +17,9 @@ Passes, cheapest and most effective first:
 ``move_later``    move one deviation later (by 1..16 steps, then 32, 64, ...): a switch made
                   where the running thread blocks or ends is no preemption at all;
 ``move_earlier``  move one deviation earlier, likewise (shorter executions);
-``other_thread``  switch to a different thread at the same step.
+``other_thread``  switch to a different thread at the same step;
+``drop_and_move`` drop one deviation and move another a few steps (dropping a switch
+                  renumbers the steps after it).
 
 The passes run in rounds until a whole round improves nothing or the budget is spent.
 """
@@ -167,6 +169,29 @@ def move_earlier(devs: Deviations, best: dict) -> Iterator[Deviations]:
             yield devs[:i] + ((step - distance, tid),) + devs[i + 1:]
 
 
+#: ``drop_and_move`` runs only on schedules this short (its candidates grow as n squared).
+DROP_AND_MOVE_MAX = 6
+
+
+def drop_and_move(devs: Deviations, best: dict) -> Iterator[Deviations]:
+    """Drop one deviation and move another by up to ``NEAR`` steps either way.
+
+    Steps count the scheduling points where another thread could run, so dropping an early
+    switch renumbers every later point: the deviation that mattered is then a few steps off.
+    """
+    if len(devs) > DROP_AND_MOVE_MAX:
+        return
+    for i in range(len(devs)):
+        rest = devs[:i] + devs[i + 1:]
+        for j, (step, tid) in enumerate(rest):
+            floor = rest[j - 1][0] + 1 if j > 0 else 1
+            ceiling = rest[j + 1][0] - 1 if j + 1 < len(rest) else step + NEAR
+            for distance in range(1, NEAR + 1):
+                for moved in (step - distance, step + distance):
+                    if floor <= moved <= ceiling:
+                        yield rest[:j] + ((moved, tid),) + rest[j + 1:]
+
+
 def other_thread(devs: Deviations, best: dict) -> Iterator[Deviations]:
     threads = len(best.get("threads") or ())
     for i, (step, tid) in enumerate(devs):
@@ -182,4 +207,5 @@ PASSES: tuple[tuple[str, Callable[[Deviations, dict], Iterator[Deviations]]], ..
     ("move_later", move_later),
     ("move_earlier", move_earlier),
     ("other_thread", other_thread),
+    ("drop_and_move", drop_and_move),
 )
