@@ -39,3 +39,14 @@ def test_local_functions_are_not_typeable():
 
     assert replay_arguments(make, [local], None) is None
     assert replay_arguments(make, [Counter.increment, make], None) == "make, [Counter.increment, make]"
+
+
+def test_the_report_never_breaks_a_sentence():
+    from interlace.api import render
+    from interlace.engine.search import SearchConfig, SearchResult
+    long_warning = "a caveat " * 40
+    result = SearchResult("no-bug-found", SearchConfig(script="/x/" + "deep/" * 30 + "s.py"), 7, 1.0,
+                          "budget", warnings=[long_warning.strip()])
+    text = render(result)
+    assert f"warning: {long_warning.strip()}\n" in text
+    assert all(line.startswith(("No bug found", "This is not", "warning:")) for line in text.splitlines())

@@ -89,10 +89,20 @@ def test_json_dash_is_standard_output_for_run_and_explain(tmp_path):
 
 
 def test_token_naming_a_missing_thread_or_step_does_not_fit():
+    from interlace.engine.schedule import python_tag, script_hash
+    prefix = f"il1:{python_tag()}:free-threaded:{script_hash(COUNTER)}"
     for body, words in (("5.9", "never exists"), ("999999.1", "past the end")):
-        result = run_cli("replay", "--schedule", f"il1:py311:free-threaded:0:{body}", COUNTER)
+        result = run_cli("replay", "--schedule", f"{prefix}:{body}", COUNTER)
         assert result.returncode == 2, result.stdout
         assert "does not fit this program" in result.stderr and words in result.stderr
+
+
+def test_a_token_that_no_longer_fits_an_edited_script_is_a_warning(tmp_path):
+    script = tmp_path / "edited.py"
+    script.write_text(open(COUNTER).read())
+    result = run_cli("replay", "--schedule", "il1:py311:free-threaded:00000000:999999.1", str(script))
+    assert result.returncode == 0, result.stderr
+    assert "script changed" in result.stdout and "could not follow the token" in result.stdout
 
 
 @pytest.mark.slow

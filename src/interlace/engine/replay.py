@@ -17,10 +17,11 @@ def replay_script(token: str, config: SearchConfig) -> SearchResult:
     """
     schedule = Schedule.parse(token)
     warnings = []
-    if schedule.script_hash != script_hash(config.script):
+    changed = schedule.script_hash != script_hash(config.script)
+    if changed:
         warnings.append("the script changed since this schedule was recorded; "
                         "the replay may not follow the same interleaving")
-    return _replay(schedule, config, warnings)
+    return _replay(schedule, config, warnings, changed)
 
 
 def replay_target(token: str, config: SearchConfig) -> SearchResult:
@@ -42,7 +43,8 @@ def replay_target(token: str, config: SearchConfig) -> SearchResult:
     return _replay(schedule, config, [])
 
 
-def _replay(schedule: Schedule, config: SearchConfig, warnings: list[str]) -> SearchResult:
+def _replay(schedule: Schedule, config: SearchConfig, warnings: list[str],
+            changed: bool = False) -> SearchResult:
     config = replace(config, model=schedule.model, budget=1, strategy="replay")
     if schedule.python != python_tag():
         warnings.append(f"this schedule was recorded on {schedule.python} and is replayed on "
@@ -52,9 +54,13 @@ def _replay(schedule: Schedule, config: SearchConfig, warnings: list[str]) -> Se
     seconds = time.monotonic() - started
     problem = misfit(schedule.deviations, outcome)
     if problem is not None:
-        if not outcome.get("failed"):
+        if outcome.get("failed"):
+            warnings.append(f"the execution failed before following the whole token: {problem}")
+        elif changed:  # checking an edit: the interleaving may be gone with the bug
+            warnings.append(f"the replay could not follow the token ({problem}): the program "
+                            "changed since it was recorded")
+        else:
             raise ValueError(f"the schedule token does not fit this program: {problem}")
-        warnings.append(f"the execution failed before following the whole token: {problem}")
     result = SearchResult("bug" if outcome.get("failed") else "no-bug-found", config, 1, seconds,
                           "bug" if outcome.get("failed") else "budget", warnings=warnings)
     result.schedule = schedule
