@@ -70,3 +70,17 @@ def test_json_lines_carry_the_omitted_count_not_internal_fields():
     data = [line.as_dict() for line in lines]
     assert "location" not in data[0]
     assert any(d["kind"] == "omitted" and d["omitted"] > 0 for d in data)
+
+
+def test_a_membership_check_shows_what_it_saw_only_without_program_code():
+    from interlace.runtime.access import contains_seen
+
+    class Key(str):
+        def __hash__(self):
+            raise AssertionError("the observer ran __hash__")
+
+    assert contains_seen({"k": 1}, "k") == "True"
+    assert contains_seen({1, 2}, 3) == "False"
+    assert contains_seen({"k": 1}, Key("k")) is None  # a subclass may run its own code
+    assert contains_seen({"k": 1}, ("k",)) is None
+    assert contains_seen(["k"], "k") is None

@@ -185,11 +185,27 @@ def resolve(step: Step, frame: types.FrameType, namer: Namer, values: bool = Tru
         value = MISSING
         if kind == "item" and not step.write:
             value = evaluate(Item(step.operands[0], step.operands[1]), frame)
+        if kind == "contains":  # ``key in d``: what the check saw, when no program code runs
+            seen = contains_seen(container, key) if values else None
+            return Access(("o", ident, key), f"{short_repr(key)} in {owner}", step.write,
+                          seen, container)
         return Access(("o", ident, key), f"{owner}[{short_repr(key)}]", step.write,
                       short(value), container)
     if kind == "call":
         return _resolve_call(step, frame, namer)
     return None
+
+
+#: Keys whose hash and equality are the interpreter's own (by exact type, not subclasses).
+_PLAIN_KEYS = (str, int, float, bool, bytes, type(None))
+
+
+def contains_seen(container: Any, key: Any) -> Optional[str]:
+    """``"True"``/``"False"`` for ``key in container`` on a builtin dict or set with a builtin
+    key; ``None`` when answering would run the program's ``__hash__``/``__eq__``."""
+    if type(container) not in (dict, set, frozenset) or type(key) not in _PLAIN_KEYS:
+        return None
+    return "True" if key in container else "False"
 
 
 def _no_value(value: Any) -> None:
