@@ -249,7 +249,7 @@ def _search_random(config: SearchConfig, progress: Optional[ProgressFn]) -> Sear
         result.verdict = "bug"
         result.executions_to_bug = len(done)
         result.seconds_to_bug = time.monotonic() - started
-        _finish_failure(config, result, outcomes[failing], epoch)
+        _finish_failure(config, result, outcomes[failing], epoch, progress)
     result.seconds = time.monotonic() - started
     return result
 

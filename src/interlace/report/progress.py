@@ -33,7 +33,7 @@ def progress_bar(total: int, systematic: bool = False,
         return
     from rich.console import Console
     from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
-    from rich.progress_bar import Bar
+    from rich.progress_bar import ProgressBar
 
     class LimitBar(ProgressColumn):
         """The bar of whichever limit is nearer: executions or seconds."""
@@ -41,24 +41,30 @@ def progress_bar(total: int, systematic: bool = False,
         def render(self, task):  # type: ignore[override]
             fraction = fraction_done(task.fields["done"], task.fields["limit"],
                                      task.elapsed or 0.0, task.fields["timeout"])
-            return Bar(total=1.0, completed=fraction, width=BarColumn().bar_width)
+            return ProgressBar(total=1.0, completed=fraction, width=BarColumn().bar_width)
 
     columns: list = [TextColumn("{task.fields[phase]:<10}"), LimitBar(),
                      TextColumn("{task.fields[done]}/{task.fields[limit]} {task.fields[unit]}")]
     if systematic:
         columns.append(TextColumn("{task.fields[left]}"))
     columns += [TextColumn("· bugs {task.fields[bugs]}"), TimeElapsedColumn()]
-    if timeout:
-        columns.append(TextColumn(f"of {timeout:g} s"))
+    columns.append(TextColumn("{task.fields[time_limit]}"))
     with Progress(*columns, transient=True, console=Console(stderr=True)) as progress:
         task = progress.add_task("explore", total=None, done=0, limit=total, left="", bugs=0,
-                                 phase="exploring", unit="executions", timeout=timeout)
+                                 phase="exploring", unit="executions", timeout=timeout,
+                                 time_limit=_time_limit(timeout))
 
         def advance(done: int, total: int, bugs: int = 0, phase: str = "exploring") -> None:
             minimizing = phase == "minimizing"
             left = f"· {max(total - done, 0)} known alternatives left" if not minimizing else ""
             progress.update(task, done=done, limit=total, bugs=bugs, phase=phase, left=left,
                             unit="attempts" if minimizing else "executions",
-                            timeout=None if minimizing else timeout)
+                            timeout=None if minimizing else timeout,
+                            time_limit="" if minimizing else _time_limit(timeout))
 
         yield advance
+
+
+def _time_limit(timeout: Optional[float]) -> str:
+    """The search's time limit; the shrinker has none (it counts executions)."""
+    return f"of {timeout:g} s" if timeout else ""
