@@ -19,10 +19,11 @@ def check(counter):
     return counter.n == 2
 
 
-def test_repeated_method_is_spelled_as_typed():
+def test_a_method_is_spelled_with_its_class():
     args = replay_arguments(make, [Counter.increment] * 2, check)
-    assert args == "make, [Counter.increment] * 2, check"
-    assert replay_hint("il1:x", args) == "interlace.replay('il1:x', make, [Counter.increment] * 2, check)"
+    assert args == "make, [Counter.increment, Counter.increment], check"
+    assert replay_hint("il1:x", args) == \
+        "interlace.replay('il1:x', make, [Counter.increment, Counter.increment], check)"
 
 
 def test_lambda_gives_a_hint_that_says_which_arguments():

@@ -349,18 +349,15 @@ def _explore_target(setup: Callable[[], Any], workers: list[Callable[[Any], Any]
 
 def replay_arguments(setup: Callable[[], Any], workers: Sequence[Callable[[Any], Any]],
                      invariant: Optional[Callable[[Any], Any]]) -> Optional[str]:
-    """``setup, [Counter.increment] * 2, check``: the arguments as a caller would type them,
+    """``setup, [Counter.increment, Counter.increment], check``: the arguments as a caller
+    would type them (qualified names: a method is ``Counter.increment``),
     or ``None`` when one of them has no name to type (a lambda, a local function, a partial)."""
     names = [_typeable_name(f) for f in [setup, *workers]]
     if invariant is not None:
         names.append(_typeable_name(invariant))
     if any(name is None for name in names):
         return None
-    worker_names = names[1:1 + len(workers)]
-    if len(set(worker_names)) == 1 and len(worker_names) > 1:
-        listed = f"[{worker_names[0]}] * {len(worker_names)}"
-    else:
-        listed = "[" + ", ".join(worker_names) + "]"
+    listed = "[" + ", ".join(names[1:1 + len(workers)]) + "]"
     return ", ".join([names[0], listed] + names[1 + len(workers):])
 
 
