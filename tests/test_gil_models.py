@@ -84,8 +84,11 @@ def test_model_all_keeps_the_total_time_bounded(tmp_path):
     result, data = _run(tmp_path, str(GIL_PROGRAMS / "list_iadd.py"), "--model", "all",
                         "--budget", "100000", "--timeout", "6", n="2")
     assert result.returncode == 0
-    seconds = sum(v["seconds"] for v in data["models"].values())
-    assert seconds < 6 + 3, seconds  # each search may overrun by one execution
+    models = data["models"].values()
+    seconds = sum(v["seconds"] for v in models)
+    # each search may overrun its share by about one execution, however long one takes here
+    overrun = sum(2 * v["seconds"] / max(1, v["executions"]) for v in models) + 1
+    assert seconds < 6 + overrun, (seconds, overrun)
     assert all(v["stopped_by"] == "timeout" for v in data["models"].values())
 
 

@@ -87,14 +87,15 @@ def test_dpor_shards_together_cover_what_one_process_covers(tmp_path):
             if not outcome.get("sleep_blocked") and not outcome.get("failed"):
                 classes.append(dc.class_of(outcome["events"]))
 
+        # bounded by the interleavings (and the budget), never by the clock of a busy machine
         config = SearchConfig(script=program, argv=("/dev/null",), strategy="dpor", budget=10_000,
-                              timeout=300, preemptions=None, shard=(part, 3))
+                              timeout=86_400, preemptions=None, shard=(part, 3))
         result = search_systematic(config, observe=observe)
         assert result.verdict == "verified" and result.subtrees is not None
         seen |= set(classes)
     assert seen == set(whole.classes)
     result = run_cli("run", "--strategy", "dpor", "--shard", "2/3", "--preemptions", "none",
-                     program, "--", "/dev/null")
+                     "--timeout", "86400", program, "--", "/dev/null", timeout=3600)
     assert "part 2 of 3" in result.stdout and "verified only if every part is" in result.stdout
 
 

@@ -75,7 +75,7 @@ def test_deadlock_counts_as_hang_and_does_not_freeze():
     assert r.median_seconds is None  # only non-hung runs are timed
     assert report.exit_code == 1
     # 4 runs x 1 s over 2 workers: ~2 s, never minutes
-    assert elapsed < 15, elapsed
+    assert elapsed < 120, elapsed  # a frozen command never returns; a busy machine is slow
 
 
 def test_passing_script(tmp_path, capsys):
