@@ -15,7 +15,7 @@ import json
 import pytest
 
 import dpor_classes as dc
-from conftest import ROOT, run_cli
+from conftest import NO_TIME_LIMIT, ROOT, run_cli
 
 PROGRAMS = ROOT / "tests" / "dpor_programs"
 
@@ -123,7 +123,7 @@ def test_a_bound_of_zero_still_tries_every_thread_first():
 
 def _run(tmp_path, *args):
     out = tmp_path / "r.json"
-    result = run_cli("run", "--strategy", "dpor", "--json", str(out), *args)
+    result = run_cli("run", "--strategy", "dpor", "--json", str(out), *NO_TIME_LIMIT, *args)
     return result, json.loads(out.read_text()) if out.exists() else None
 
 

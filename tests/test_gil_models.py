@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import NO_TIME_LIMIT, ROOT, run_cli
 from expect import expectation
 from interlace.bytecode.plan import build_plan
 from interlace.models import GIL_VERSIONS, Model
@@ -28,7 +28,7 @@ CASES = [(p.name, model, BUG if expectation(p).verdict(model) == "bug" else NONE
 
 def _run(tmp_path, *args, n="3"):
     out = tmp_path / "r.json"
-    result = run_cli("run", *args, "--json", str(out), "--", n)
+    result = run_cli("run", *NO_TIME_LIMIT, *args, "--json", str(out), "--", n)
     assert out.exists(), result.stdout + result.stderr
     return result, json.loads(out.read_text())
 

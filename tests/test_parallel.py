@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import CORPUS, PROGRAMS, ROOT, run_cli
+from conftest import NO_TIME_LIMIT, CORPUS, PROGRAMS, ROOT, run_cli
 
 DPOR = ROOT / "tests" / "dpor_programs"
 #: Found by PCT and random (seed 3) only after a few dozen executions: parallel runs overlap.
@@ -13,7 +13,7 @@ SLOW_BUG = CORPUS / "sct_bluetooth_driver_bad.py"
 
 def _run(tmp_path, name, *args):
     out = tmp_path / f"{name}.json"
-    result = run_cli("run", "--json", str(out), *args)
+    result = run_cli("run", "--json", str(out), *NO_TIME_LIMIT, *args)
     assert result.returncode in (0, 1), result.stdout + result.stderr
     data = json.loads(out.read_text())
     data.pop("seconds"), data.pop("seconds_to_bug")

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import PROGRAMS, run_cli
+from conftest import NO_TIME_LIMIT, PROGRAMS, run_cli
 from expect import expectation
 
 #: every program here declares its verdict on its first line (tests/expect.py)
@@ -13,7 +13,7 @@ NAMES = sorted(p.name for p in PROGRAMS.glob("*.py"))
 
 def _run(tmp_path, name, *extra):
     out = tmp_path / "r.json"
-    result = run_cli("run", str(PROGRAMS / name), "--json", str(out), *extra)
+    result = run_cli("run", str(PROGRAMS / name), "--json", str(out), *NO_TIME_LIMIT, *extra)
     assert out.exists(), result.stdout + result.stderr
     return result, json.loads(out.read_text())
 
