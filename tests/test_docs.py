@@ -31,3 +31,11 @@ def test_gil_doc_credits_each_sample_to_the_command_that_prints_it():
     text = (DOCS / "gil.md").read_text()
     no_line = text.index("CPython 3.11-3.13  no  (every interleaving explored")
     assert "--strategy dpor --preemptions none" in text[max(0, no_line - 600):no_line]
+
+
+def test_bench_reports_name_repo_relative_paths(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    from bench import harness
+    assert harness.shown_path(str(ROOT / ".venv" / "bin" / "python")) == ".venv/bin/python"
+    assert "/work/" not in harness.command_line("python -m bench.accel",
+                                                ["--python", str(ROOT / ".venv/bin/python")])
