@@ -382,9 +382,9 @@ def render(a, P, programs, results, columns, notes, meta, micro, cmdline, wall, 
     L.append("## Machine")
     L.append("")
     L.extend(H.machine_info())
-    L.append(f"- interlace interpreter: {sys.executable} ({H.interp_version(sys.executable)})")
+    L.append(f"- interlace interpreter: {H.shown_path(sys.executable)} ({H.interp_version(sys.executable)})")
     for py, v in meta.get("interpreters", {}).items():
-        L.append(f"- stress interpreter: {py} ({v})")
+        L.append(f"- stress interpreter: {H.shown_path(py)} ({v})")
     if meta.get("frontrun"):
         L.append(f"- frontrun: {meta['frontrun']}")
     L.append(f"- command: `{cmdline}`")

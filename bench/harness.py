@@ -414,8 +414,21 @@ def machine_info() -> list[str]:
         pass
     lines.append(f"- memory: {mem}")
     lines.append(f"- OS: {platform.platform()}")
-    lines.append(f"- harness interpreter: {sys.executable} ({platform.python_version()})")
+    lines.append(f"- harness interpreter: {shown_path(sys.executable)} ({platform.python_version()})")
     return lines
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def shown_path(path: str) -> str:
+    """A path as the report shows it: relative to the repository when inside it (a report
+    must not name the folders of the machine it was made on), else only its last parts."""
+    path = os.path.abspath(path)
+    if path.startswith(ROOT + os.sep):
+        return os.path.relpath(path, ROOT)
+    parts = path.split(os.sep)
+    return os.path.join("...", *parts[-3:]) if len(parts) > 4 else path
 
 
 def interp_version(python) -> str:
@@ -471,7 +484,7 @@ def section_of(path: str, heading: str) -> Optional[str]:
 def command_line(prog: str, argv: Optional[list]) -> str:
     """The command as a user would type it again (for the report)."""
     args = sys.argv[1:] if argv is None else argv
-    return " ".join([prog, *(shlex.quote(x) for x in args)])
+    return " ".join([prog, *(shlex.quote(shown_path(x) if os.path.isabs(x) else x) for x in args)])
 
 
 def publish_section(out: str, heading: str, saved: dict, render, raw_path: Optional[str] = None) -> int:

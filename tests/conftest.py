@@ -16,10 +16,17 @@ def default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run the real console entry point, as a user would."""
+#: ``run`` arguments that lift the time limit: a test's search then ends by its budget or by
+#: running out of interleavings, never by how busy the machine is.
+NO_TIME_LIMIT = ("--timeout", "86400")
+
+
+def run_cli(*args: str, timeout: float = 1800, cwd=ROOT, env=None) -> subprocess.CompletedProcess:
+    """Run the real console entry point, as a user would (``env``: added to the environment)."""
+    import os
     return subprocess.run([sys.executable, "-m", "interlace", *args], capture_output=True,
-                          text=True, timeout=timeout, cwd=ROOT)
+                          text=True, timeout=timeout, cwd=cwd,
+                          env=dict(os.environ, **env) if env else None)
 
 
 @pytest.fixture

@@ -80,6 +80,7 @@ def test_pure_python_is_forced_by_the_environment():
     assert _python(code, pure=False).strip() == str(BUILT)
 
 
+@pytest.mark.slow
 @needs_accel
 @pytest.mark.parametrize("model", ["free-threaded", "gil", "gil-3.9"])
 def test_identical_executions_with_and_without_the_accelerator(model):
@@ -103,6 +104,7 @@ def test_identical_executions_with_and_without_the_accelerator(model):
     (ACCEL_PROGRAMS / "quiet_phases.py", ["--budget", "40", "--strategy", "pct"]),
     (ACCEL_PROGRAMS / "c_calls.py", ["--budget", "40", "--model", "gil", "--strategy", "pct"]),
 ])
+@pytest.mark.slow
 def test_identical_search_results(tmp_path, program, extra):
     """Same seed, same executions, same shrunk schedule and trace, from the command line."""
     results = []
@@ -137,6 +139,7 @@ with open(os.environ["STATS_OUT"], "a") as fh:
 """
 
 
+@pytest.mark.slow
 @needs_accel
 def test_the_shortcuts_are_taken(tmp_path):
     """Quiet scheduling points are counted in C; events go off while a thread runs alone."""
@@ -184,6 +187,7 @@ for policy in (RandomWalk(5), PCT(1, 3, 50)):  # PCT: a walk past step 50
 """
 
 
+@pytest.mark.slow
 @needs_accel
 def test_random_walk_choices_are_made_in_c(tmp_path):
     """Under a random walk, C draws the choices; Python runs only for the switches."""
@@ -301,6 +305,7 @@ def test_flags_mirror_the_scheduler_attributes():
         _accel.Flag(hook, "clock")
 
 
+@pytest.mark.slow
 def test_a_failed_compile_does_not_fail_the_build(tmp_path):
     if importlib.util.find_spec("setuptools") is None:
         pytest.skip("setuptools is not installed in this environment")

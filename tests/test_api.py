@@ -40,6 +40,7 @@ def counted_twice(counter):
     return counter.value == 2
 
 
+@pytest.mark.slow
 def test_explore_finds_the_lost_update_of_a_two_worker_counter():
     result = interlace.explore(Counter, [increment, increment], counted_twice, budget=200)
     assert not result.ok and result.verdict == "bug"
@@ -59,6 +60,7 @@ def test_explore_finds_the_lost_update_of_a_two_worker_counter():
     assert result.replay_call in trace
 
 
+@pytest.mark.slow
 def test_explore_with_a_lock_finds_nothing_and_says_how_much_it_explored():
     result = interlace.explore(LockedCounter, [increment, increment], counted_twice, budget=40,
                                strategy="pct")
@@ -69,6 +71,7 @@ def test_explore_with_a_lock_finds_nothing_and_says_how_much_it_explored():
     result.assert_ok()
 
 
+@pytest.mark.slow
 def test_assert_ok_raises_with_the_trace_and_the_replay_call():
     result = interlace.explore(Counter, [increment, increment], counted_twice, budget=200)
     with pytest.raises(AssertionError) as raised:
@@ -78,6 +81,7 @@ def test_assert_ok_raises_with_the_trace_and_the_replay_call():
     assert "Interleaving" in message and "interlace.replay(" in message and result.schedule in message
 
 
+@pytest.mark.slow
 def test_replay_reproduces_the_failure_and_refuses_a_token_for_other_code():
     found = interlace.explore(Counter, [increment, increment], counted_twice, budget=200)
     again = interlace.replay(found.schedule, Counter, [increment, increment], counted_twice)
@@ -87,12 +91,14 @@ def test_replay_reproduces_the_failure_and_refuses_a_token_for_other_code():
         interlace.replay(found.schedule, LockedCounter, [increment, increment], counted_twice)
 
 
+@pytest.mark.slow
 def test_replay_of_the_default_schedule_passes():
     found = interlace.explore(Counter, [increment, increment], counted_twice, budget=200)
     default = found.schedule.rsplit(":", 1)[0] + ":-"  # no deviations: each worker runs to the end
     assert interlace.replay(default, Counter, [increment, increment], counted_twice).ok
 
 
+@pytest.mark.slow
 def test_an_exception_in_a_worker_is_a_found_bug_not_a_crash_of_explore():
     def check_twice(account):  # checks, then reads again: another withdrawal can come between
         if account["balance"] < 10:
@@ -110,6 +116,7 @@ def test_an_exception_in_a_worker_is_a_found_bug_not_a_crash_of_explore():
     assert "interlace.replay(" in result.trace and "setup" in result.replay_call  # a lambda setup
 
 
+@pytest.mark.slow
 def test_an_invariant_can_assert_and_its_message_is_kept():
     def total_is_two(counter):
         assert counter.value == 2, f"lost an update: value is {counter.value}"
@@ -120,6 +127,7 @@ def test_an_invariant_can_assert_and_its_message_is_kept():
     assert "total_is_two" in result.failure.traceback
 
 
+@pytest.mark.slow
 def test_the_output_of_the_failing_execution_is_in_the_report():
     def noisy_increment(counter):
         print(f"saw {counter.value}")
@@ -136,6 +144,7 @@ def test_an_invariant_returning_none_passes():
     assert result.ok and result.executions == 3
 
 
+@pytest.mark.slow
 def test_a_deadlock_is_found_with_its_cycle():
     def make():
         return threading.Lock(), threading.Lock()
@@ -155,6 +164,7 @@ def test_a_deadlock_is_found_with_its_cycle():
     assert "held by" in result.failure.message
 
 
+@pytest.mark.slow
 def test_the_same_seed_gives_the_same_search():
     runs = [interlace.explore(Counter, [increment, increment], counted_twice, seed=5, budget=200)
             for _ in range(2)]
@@ -162,6 +172,7 @@ def test_the_same_seed_gives_the_same_search():
     assert runs[0].schedule == runs[1].schedule
 
 
+@pytest.mark.slow
 def test_the_model_decides_whether_an_attribute_increment_can_be_split():
     def add_three(counter):
         for _ in range(3):
@@ -187,6 +198,7 @@ def test_explore_does_not_nest():
     assert issubclass(interlace.api.NestedExploration, RuntimeError)
 
 
+@pytest.mark.slow
 def test_replay_script_replays_a_token_of_interlace_run(cli, tmp_path):
     import json
     out = tmp_path / "r.json"
@@ -199,6 +211,7 @@ def test_replay_script_replays_a_token_of_interlace_run(cli, tmp_path):
     assert interlace.replay_script(token.rsplit(":", 1)[0] + ":-", str(PROGRAMS / "request_ids.py")).ok
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_the_caller_instead_of_passing(tmp_path):
     script = tmp_path / "long.py"
     script.write_text(
@@ -241,6 +254,7 @@ def locked_body():
     _start_two(LockedCounter())
 
 
+@pytest.mark.slow
 def test_check_explores_the_threads_a_test_starts():
     with pytest.raises(AssertionError) as raised:
         racy_body()
@@ -256,6 +270,7 @@ def test_check_explores_the_threads_a_test_starts():
         replayed()
 
 
+@pytest.mark.slow
 def test_check_outside_pytest_prints_a_decorator_to_replay(tmp_path):
     script = tmp_path / "body.py"
     script.write_text(
@@ -280,6 +295,7 @@ def test_check_outside_pytest_prints_a_decorator_to_replay(tmp_path):
                      run.stdout, re.MULTILINE), run.stdout
 
 
+@pytest.mark.slow
 def test_check_passes_correct_code():
     assert locked_body() is None
 
@@ -300,12 +316,16 @@ def test_check_keeps_the_signature_and_passes_arguments_through():
     assert counter.value == 0 and seen == []  # each execution ran in its own forked copy
 
 
+@pytest.mark.slow
 def test_check_as_a_bare_decorator():
+    """``@interlace.check`` without parentheses explores with the defaults, as with them."""
     @interlace.check
     def body():
-        pass
+        _start_two(Counter())
 
-    body()
+    assert body.__name__ == "body" and body.__wrapped__ is not None
+    with pytest.raises(AssertionError, match="BUG FOUND \\(assertion\\)"):
+        body()
 
 
 # -- wrong arguments: clear errors, before any execution ---------------------------------------

@@ -2,9 +2,12 @@
 
 import json
 
+import pytest
+
 from conftest import PROGRAMS, ROOT, default_sigint, run_cli
 
 
+@pytest.mark.slow
 def test_finds_the_bundled_example_and_prints_a_replayable_trace(tmp_path):
     out = tmp_path / "r.json"
     result = run_cli("run", "examples/counter.py", "--json", str(out))
@@ -22,6 +25,7 @@ def test_finds_the_bundled_example_and_prints_a_replayable_trace(tmp_path):
     assert data["summary"] in replay.stdout
 
 
+@pytest.mark.slow
 def test_same_seed_same_executions(tmp_path):
     runs = []
     for i in range(2):
@@ -32,6 +36,7 @@ def test_same_seed_same_executions(tmp_path):
     assert runs[0] == runs[1]
 
 
+@pytest.mark.slow
 def test_nothing_found_is_not_called_safe(tmp_path):
     result = run_cli("run", str(PROGRAMS / "attr_loop_locked.py"), "--budget", "20", "--strategy", "pct")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -60,6 +65,7 @@ def test_usage_errors_exit_2_with_one_line(tmp_path):
         assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_replay_warns_when_the_script_changed(tmp_path):
     script = tmp_path / "c.py"
     script.write_text((ROOT / "examples" / "counter.py").read_text())
@@ -71,6 +77,7 @@ def test_replay_warns_when_the_script_changed(tmp_path):
     assert "script changed" in result.stdout
 
 
+@pytest.mark.slow
 def test_script_arguments_follow_a_double_dash(tmp_path):
     script = tmp_path / "args.py"
     script.write_text("import sys\nassert sys.argv[1:] == ['a', 'b'], sys.argv\n")
@@ -78,6 +85,7 @@ def test_script_arguments_follow_a_double_dash(tmp_path):
     assert result.returncode == 0, result.stdout
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_cleanly_with_exit_130():
     import signal
     import subprocess

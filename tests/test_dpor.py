@@ -15,7 +15,7 @@ import json
 import pytest
 
 import dpor_classes as dc
-from conftest import ROOT, run_cli
+from conftest import NO_TIME_LIMIT, ROOT, run_cli
 
 PROGRAMS = ROOT / "tests" / "dpor_programs"
 
@@ -29,6 +29,7 @@ def program(name: str) -> str:
     return str(PROGRAMS / f"{name}.py")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", STRAIGHT_LINE)
 def test_dpor_runs_every_happens_before_class_exactly_once(name):
     run = dc.explore(program(name), reduce=True)
@@ -39,6 +40,7 @@ def test_dpor_runs_every_happens_before_class_exactly_once(name):
     assert run.result.classes == len(expected)
 
 
+@pytest.mark.slow
 def test_independent_writes_are_not_reordered():
     """Writes to different keys of one dict commute: only the attribute write is a race."""
     run = dc.explore(program("keys_and_attr"), reduce=True)
@@ -79,6 +81,7 @@ FINAL_STATES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(FINAL_STATES))
 def test_dpor_reaches_every_final_state(name):
     dpor = dc.explore(program(name), reduce=True)
@@ -92,6 +95,7 @@ def test_dpor_reaches_every_final_state(name):
     assert set(brute.finals) <= set(dpor.finals)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["counter_2x2", "locked_3x2", "duo_queue", "duo_rmw"])
 def test_a_preemption_bound_never_costs_more_executions_than_no_bound(name):
     unbounded = dc.explore(program(name), reduce=True).result
@@ -105,6 +109,7 @@ def test_a_preemption_bound_never_costs_more_executions_than_no_bound(name):
     assert counts[-1] <= unbounded.executions, (counts, unbounded.executions)
 
 
+@pytest.mark.slow
 def test_a_bound_of_zero_still_tries_every_thread_first():
     """Without preemptions, who goes next when the main thread blocks is still a choice."""
     run = dc.explore(program("locked_3x1"), reduce=True, preemptions=0)
@@ -118,10 +123,11 @@ def test_a_bound_of_zero_still_tries_every_thread_first():
 
 def _run(tmp_path, *args):
     out = tmp_path / "r.json"
-    result = run_cli("run", "--strategy", "dpor", "--json", str(out), *args)
+    result = run_cli("run", "--strategy", "dpor", "--json", str(out), *NO_TIME_LIMIT, *args)
     return result, json.loads(out.read_text()) if out.exists() else None
 
 
+@pytest.mark.slow
 def test_an_exhausted_search_is_verified_and_says_what_was_proved(tmp_path):
     result, data = _run(tmp_path, program("locked_3x2"), "--preemptions", "none", "--", "/dev/null")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -131,6 +137,7 @@ def test_an_exhausted_search_is_verified_and_says_what_was_proved(tmp_path):
     assert data["preemption_bound"] is None
 
 
+@pytest.mark.slow
 def test_the_default_bound_is_stated_with_what_it_leaves_out(tmp_path):
     result, data = _run(tmp_path, program("locked_3x2"), "--", "/dev/null")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -140,6 +147,7 @@ def test_the_default_bound_is_stated_with_what_it_leaves_out(tmp_path):
     assert data["verdict"] == "verified" and data["preemption_bound"] == 2
 
 
+@pytest.mark.slow
 def test_a_search_stopped_by_its_budget_says_how_far_it_got(tmp_path):
     result, data = _run(tmp_path, program("locked_3x2"), "--preemptions", "none",
                         "--budget", "10", "--", "/dev/null")
@@ -150,6 +158,7 @@ def test_a_search_stopped_by_its_budget_says_how_far_it_got(tmp_path):
     assert "Verified" not in result.stdout
 
 
+@pytest.mark.slow
 def test_dpor_finds_the_lost_update_and_replays_it(tmp_path):
     example = str(ROOT / "examples" / "counter.py")
     result, data = _run(tmp_path, example)

@@ -418,7 +418,7 @@ def test_clean_file_exits_0():
 
 
 def test_json_output():
-    result = run_cli("explain", "tests/gil_programs/dict_get_counter.py", "--json")
+    result = run_cli("explain", "tests/gil_programs/dict_get_counter.py", "--json", "-")
     assert result.returncode == 1
     data = json.loads(result.stdout)
     assert data["functions"] == ["worker"] and data["python"].startswith(f"{PY[0]}.{PY[1]}.")
@@ -440,7 +440,7 @@ def test_qualname_selects_one_function(tmp_path):
     path = tmp_path / "two.py"
     path.write_text("g = 0\n\nclass C:\n    def up(self):\n        global g\n        g = g + 1\n\n"
                     "def down():\n    global g\n    g = g - 1\n")
-    result = run_cli("explain", f"{path}:C.up", "--json")
+    result = run_cli("explain", f"{path}:C.up", "--json", "-")
     data = json.loads(result.stdout)
     assert data["functions"] == ["C.up"] and [f["function"] for f in data["findings"]] == ["C.up"]
 

@@ -11,36 +11,29 @@ import textwrap
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import NO_TIME_LIMIT, ROOT, run_cli
+from expect import expectation
 from interlace.bytecode.plan import build_plan
 from interlace.models import GIL_VERSIONS, Model
 
 GIL_PROGRAMS = ROOT / "tests" / "gil_programs"
+
 BUG, NONE = "bug", "no-bug-found"
 
-# program -> verdict under (free-threaded, gil, gil-3.9)
-EXPECTED = {
-    "global_counter.py": (BUG, NONE, BUG),
-    "attr_counter.py": (BUG, NONE, BUG),
-    "add_mul.py": (BUG, NONE, BUG),
-    "request_ids.py": (BUG, NONE, BUG),
-    "append_pop_len.py": (BUG, BUG, BUG),
-    "list_concat.py": (BUG, NONE, BUG),
-    "list_iadd.py": (NONE, NONE, NONE),
-    "dict_factory.py": (BUG, BUG, BUG),
-    "dict_get_counter.py": (BUG, BUG, BUG),
-}
 MODELS = ("free-threaded", "gil", "gil-3.9")
-CASES = [(name, model, EXPECTED[name][i]) for name in sorted(EXPECTED) for i, model in enumerate(MODELS)]
+#: each program declares its verdict per model on its first line (tests/expect.py)
+CASES = [(p.name, model, BUG if expectation(p).verdict(model) == "bug" else NONE)
+         for p in sorted(GIL_PROGRAMS.glob("*.py")) for model in MODELS]
 
 
 def _run(tmp_path, *args, n="3"):
     out = tmp_path / "r.json"
-    result = run_cli("run", *args, "--json", str(out), "--", n)
+    result = run_cli("run", *NO_TIME_LIMIT, *args, "--json", str(out), "--", n)
     assert out.exists(), result.stdout + result.stderr
     return result, json.loads(out.read_text())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name,model,verdict", CASES, ids=[f"{n}-{m}" for n, m, _ in CASES])
 def test_verdict_per_model(tmp_path, name, model, verdict):
     budget = "400" if verdict == BUG else "80"
@@ -54,6 +47,7 @@ def test_verdict_per_model(tmp_path, name, model, verdict):
         assert result.returncode == 0 and data["executions"] == 80
 
 
+@pytest.mark.slow
 def test_model_all_states_under_which_models_the_bug_occurs(tmp_path):
     result, data = _run(tmp_path, str(GIL_PROGRAMS / "global_counter.py"), "--model", "all",
                         "--budget", "60", "--strategy", "pct")
@@ -73,6 +67,7 @@ def test_model_all_states_under_which_models_the_bug_occurs(tmp_path):
     assert "interlace replay --schedule il1:" in out
 
 
+@pytest.mark.slow
 def test_model_all_on_a_correct_program_finds_nothing_anywhere(tmp_path):
     result, data = _run(tmp_path, str(GIL_PROGRAMS / "list_iadd.py"), "--model", "all",
                         "--budget", "20", "--strategy", "pct", n="2")
@@ -84,13 +79,17 @@ def test_model_all_on_a_correct_program_finds_nothing_anywhere(tmp_path):
     assert "No bug found in 20 executions" in result.stdout
 
 
+@pytest.mark.slow
 def test_model_all_keeps_the_total_time_bounded(tmp_path):
     # the time limit is shared: three searches of a bug-free program stay within --timeout
     result, data = _run(tmp_path, str(GIL_PROGRAMS / "list_iadd.py"), "--model", "all",
                         "--budget", "100000", "--timeout", "6", "--strategy", "pct", n="2")
     assert result.returncode == 0
-    seconds = sum(v["seconds"] for v in data["models"].values())
-    assert seconds < 6 + 3, seconds  # each search may overrun by one execution
+    models = data["models"].values()
+    seconds = sum(v["seconds"] for v in models)
+    # each search may overrun its share by about one execution, however long one takes here
+    overrun = sum(2 * v["seconds"] / max(1, v["executions"]) for v in models) + 1
+    assert seconds < 6 + overrun, (seconds, overrun)
     assert all(v["stopped_by"] == "timeout" for v in data["models"].values())
 
 
@@ -161,6 +160,7 @@ def test_resume_after_yield_is_a_switch_site_whatever_the_upper_oparg_bits():
     assert store.switch  # first shared access after the RESUME that follows the yield
 
 
+@pytest.mark.slow
 def test_model_all_under_a_preemption_bound_never_says_a_plain_no(tmp_path):
     """A bounded systematic search that runs out is "no within the preemption bound"."""
     result, data = _run(tmp_path, str(GIL_PROGRAMS / "global_counter.py"), "--model", "all",
@@ -171,6 +171,7 @@ def test_model_all_under_a_preemption_bound_never_says_a_plain_no(tmp_path):
     assert "--preemptions none for a plain no" in result.stdout
 
 
+@pytest.mark.slow
 def test_model_all_with_an_unbounded_systematic_search_proves_the_gil_answer(tmp_path):
     result, data = _run(tmp_path, str(GIL_PROGRAMS / "global_counter.py"), "--model", "all",
                         "--strategy", "dpor", "--preemptions", "none", n="2")

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import CORPUS, PROGRAMS, ROOT, run_cli
+from conftest import NO_TIME_LIMIT, CORPUS, PROGRAMS, ROOT, run_cli
 
 DPOR = ROOT / "tests" / "dpor_programs"
 #: Found by PCT and random (seed 3) only after a few dozen executions: parallel runs overlap.
@@ -13,13 +13,14 @@ SLOW_BUG = CORPUS / "sct_bluetooth_driver_bad.py"
 
 def _run(tmp_path, name, *args):
     out = tmp_path / f"{name}.json"
-    result = run_cli("run", "--json", str(out), *args)
+    result = run_cli("run", "--json", str(out), *NO_TIME_LIMIT, *args)
     assert result.returncode in (0, 1), result.stdout + result.stderr
     data = json.loads(out.read_text())
     data.pop("seconds"), data.pop("seconds_to_bug")
     return result, data
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("strategy", ["pct", "random"])
 def test_jobs_run_the_same_executions_as_one_process(tmp_path, strategy):
     """Each execution's policy depends on its index only, and the lowest failing index wins."""
@@ -29,12 +30,14 @@ def test_jobs_run_the_same_executions_as_one_process(tmp_path, strategy):
     assert {k: v for k, v in two.items() if k != "jobs"} == {k: v for k, v in one.items() if k != "jobs"}
 
 
+@pytest.mark.slow
 def test_jobs_without_a_bug_use_the_whole_budget(tmp_path):
     _, data = _run(tmp_path, "safe", str(PROGRAMS / "attr_loop_locked.py"), "--budget", "30",
                    "--jobs", "2", "--strategy", "pct")
     assert data["verdict"] == "no-bug-found" and data["executions"] == 30
 
 
+@pytest.mark.slow
 def test_shards_of_a_random_search_split_its_executions(tmp_path):
     counts = []
     for part in ("1/3", "2/3", "3/3"):
@@ -46,6 +49,7 @@ def test_shards_of_a_random_search_split_its_executions(tmp_path):
     assert sum(counts) == 30 + 2
 
 
+@pytest.mark.slow
 def test_dpor_with_jobs_verifies_the_same_program_and_repeats_itself(tmp_path):
     program = str(DPOR / "locked_3x2.py")
     _, first = _run(tmp_path, "a", "--strategy", "dpor", "--preemptions", "none", "--jobs", "2",
@@ -57,6 +61,7 @@ def test_dpor_with_jobs_verifies_the_same_program_and_repeats_itself(tmp_path):
     assert 90 <= first["executions"] <= 120
 
 
+@pytest.mark.slow
 def test_dpor_with_jobs_finds_the_bug_one_process_finds(tmp_path):
     result, data = _run(tmp_path, "bug", "--strategy", "dpor", "--jobs", "2",
                         str(CORPUS / "sct_wronglock_bad.py"))
@@ -65,6 +70,7 @@ def test_dpor_with_jobs_finds_the_bug_one_process_finds(tmp_path):
     assert replay.returncode == 1
 
 
+@pytest.mark.slow
 def test_dpor_shards_together_cover_what_one_process_covers(tmp_path):
     """Every class of the unbounded search appears in some part; each part says it is a part."""
     import dpor_classes as dc
@@ -81,17 +87,19 @@ def test_dpor_shards_together_cover_what_one_process_covers(tmp_path):
             if not outcome.get("sleep_blocked") and not outcome.get("failed"):
                 classes.append(dc.class_of(outcome["events"]))
 
+        # bounded by the interleavings (and the budget), never by the clock of a busy machine
         config = SearchConfig(script=program, argv=("/dev/null",), strategy="dpor", budget=10_000,
-                              timeout=300, preemptions=None, shard=(part, 3))
+                              timeout=86_400, preemptions=None, shard=(part, 3))
         result = search_systematic(config, observe=observe)
         assert result.verdict == "verified" and result.subtrees is not None
         seen |= set(classes)
     assert seen == set(whole.classes)
     result = run_cli("run", "--strategy", "dpor", "--shard", "2/3", "--preemptions", "none",
-                     program, "--", "/dev/null")
+                     "--timeout", "86400", program, "--", "/dev/null", timeout=3600)
     assert "part 2 of 3" in result.stdout and "verified only if every part is" in result.stdout
 
 
+@pytest.mark.slow
 def test_dpor_shards_find_a_bug_in_some_part(tmp_path):
     verdicts = []
     for part in ("1/2", "2/2"):
@@ -113,6 +121,7 @@ def test_bad_parallel_options_are_usage_errors(args, message):
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_jobs_auto_uses_every_core(tmp_path):
     import os
     _, data = _run(tmp_path, "auto", str(PROGRAMS / "attr_loop_locked.py"), "--budget", "4",

@@ -5,6 +5,9 @@ from textwrap import dedent
 
 import pytest
 
+#: every test here runs pytest on searches (pytest -m "not slow" leaves them out)
+pytestmark = pytest.mark.slow
+
 pytest_plugins = ["pytester"]
 
 COUNTER = """
@@ -86,7 +89,7 @@ def test_a_lost_update_fails_with_the_trace_and_the_replay_command(pytester):
     replay = REPLAY.search(out)
     assert replay and replay.group(2) == "test_counter.py::test_racy", out
     assert re.search(r"interlace: explored 2 tests in \d+ executions \(strategy portfolio, "
-                     r"model free-threaded, seed 0\)", out), out
+                     r"model free-threaded, seed 0, budget \d+, 2 threads\)", out), out
 
 
 def test_replay_reproduces_the_failure_and_refuses_other_tests(pytester):
@@ -246,6 +249,9 @@ def test_the_marker_explores_without_the_flag_and_sets_options(pytester):
     assert "interlace: @pytest.mark.interlace got an unknown argument 'thread'" in out
     assert "interlace: strategy: unknown strategy 'magic'" in out
     assert re.search(r"interlace: explored 2 tests in 8 executions", out), out
+    # the summary names what each test really ran with: its marker, not the command line
+    assert "1 test: strategy pct, model free-threaded, seed 0, budget 7, 1 thread" in out, out
+    assert "1 test: strategy pct, model free-threaded, seed 0, budget 1, 3 threads" in out, out
 
 
 def test_locks_created_at_import_time_are_controlled(pytester, monkeypatch):

@@ -52,6 +52,7 @@ def _cli(argv: list[str]) -> int:
     return args.func(args)
 
 
+@pytest.mark.slow
 def test_always_failing_script_counts_failures():
     report = stress.run_stress(str(PROGRAMS / "always_fail.py"), [], runs=6, timeout=10)
     (r,) = report.results
@@ -63,6 +64,7 @@ def test_always_failing_script_counts_failures():
     assert all(o.status == "fail" and o.returncode == 1 for o in r.outcomes)
 
 
+@pytest.mark.slow
 def test_deadlock_counts_as_hang_and_does_not_freeze():
     t0 = time.monotonic()
     report = stress.run_stress(str(PROGRAMS / "deadlock_abba.py"), [], runs=4, timeout=1.0, jobs=2)
@@ -73,7 +75,7 @@ def test_deadlock_counts_as_hang_and_does_not_freeze():
     assert r.median_seconds is None  # only non-hung runs are timed
     assert report.exit_code == 1
     # 4 runs x 1 s over 2 workers: ~2 s, never minutes
-    assert elapsed < 15, elapsed
+    assert elapsed < 120, elapsed  # a frozen command never returns; a busy machine is slow
 
 
 def test_passing_script(tmp_path, capsys):
@@ -143,6 +145,7 @@ def test_run_stress_raises_usage_error_for_library_callers(tmp_path):
         stress.run_stress(str(tmp_path / "nope.py"), [], runs=1, timeout=1)
 
 
+@pytest.mark.slow
 def test_racy_counter_report_structure_on_39():
     py39 = _pyenv_python("3.9.18")
     if py39 is None:
@@ -154,8 +157,9 @@ def test_racy_counter_report_structure_on_39():
     assert r39.free_threaded is False
     assert r39.runs == 4 and r39.hangs == 0
     assert r39.passes + r39.failures == 4
-    if r39.failures:
-        assert "lost updates" in r39.example_failure
+    # whether 4 runs lose an update depends on the machine; what a failure says does not
+    assert (r39.failures == 0) == (r39.example_failure in (None, "")), r39.example_failure
+    assert r39.failures == 0 or "lost updates" in r39.example_failure
     d = report.to_dict()
     assert d["switch_interval"] == 1e-6
     assert set(d["results"][0]) >= {
@@ -171,6 +175,7 @@ def test_bootstrap_transparent_for_single_thread_scripts():
     assert r.passes == 3
 
 
+@pytest.mark.slow
 def test_bootstrap_works_on_39():
     py39 = _pyenv_python("3.9.18")
     if py39 is None:
@@ -191,11 +196,47 @@ def test_start_gate_is_installed():
     assert any(rc != 0 for rc in direct), direct
 
 
+@pytest.mark.slow
 def test_start_gate_releases_back_to_back_threads_together():
-    # Timing-based (thread creation can stall on a loaded machine); measured
-    # 0/60 failures with 2 parallel jobs, so allow a little slack here.
-    r = stress.run_stress(str(PROGRAMS / "gate_check.py"), [], runs=8, timeout=10, jobs=1).results[0]
-    assert r.failures <= 2, r.example_failure
+    """End to end, with a gate wide enough that no machine load outlasts it: 0.5 s of quiet
+    after the last start(), at most 5 s (the defaults are 1 ms and 10 ms)."""
+    r = stress.run_stress(str(PROGRAMS / "gate_check.py"), [], runs=3, timeout=60, jobs=1,
+                          gate=(0.5, 5.0)).results[0]
+    assert r.failures == 0 and r.hangs == 0, r.example_failure
+
+
+def test_gate_decision_on_a_virtual_clock():
+    from interlace.stress.bootstrap import IN_PROGRESS, LAST_START, RELEASED, gate_wait, new_state
+    state = new_state()
+    state[0], state[LAST_START] = 3, 10.0          # three started, the last start() ended at 10.0
+    assert gate_wait(state, 1, 10.0, 10.0005, 0.001, 0.010) > 0  # not quiet yet
+    assert gate_wait(state, 1, 9.995, 10.001, 0.001, 0.010) <= 0  # quiet for 1 ms: release
+    state[IN_PROGRESS] = 1                           # a start() still running: never quiet...
+    assert gate_wait(state, 3, 10.0, 10.5, 0.001, 1.0) > 0
+    assert gate_wait(state, 3, 10.0, 11.0, 0.001, 1.0) <= 0       # ...until the cap
+    state[RELEASED] = 3
+    assert gate_wait(state, 2, 10.0, 10.0, 0.001, 1.0) == 0       # already released
+
+
+def test_gate_releases_the_whole_batch_at_once():
+    import threading
+
+    from interlace.stress.bootstrap import Gate
+    now = [0.0]
+    gate = Gate(quiet=0.001, cap=0.010, clock=lambda: now[0])
+    tickets = [gate.starting() for _ in range(3)]
+    gate.started()
+    gate.started()
+    gate.started()
+    now[0] = 0.002  # quiet long enough: the first thread to look releases all three
+    released = []
+    workers = [threading.Thread(target=lambda t=t: (gate.wait(*t), released.append(t[0])))
+               for t in tickets]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(30)
+    assert sorted(released) == [1, 2, 3] and gate.state[2] == 3
 
 
 def test_switch_interval_value_accepted_by_interpreter():
@@ -207,6 +248,7 @@ def test_switch_interval_value_accepted_by_interpreter():
     assert float(out.stdout) == pytest.approx(1e-6)
 
 
+@pytest.mark.slow
 def test_script_arguments_and_a_fresh_hash_seed_reach_every_run():
     """Through the real command (which re-executes itself with PYTHONHASHSEED=0 for its own
     determinism): the runs get the arguments after `--`, and no fixed seed."""
@@ -223,3 +265,23 @@ def test_an_interpreter_too_old_for_the_bootstrap_is_refused(tmp_path, capsys):
     rc = _cli(["stress", str(PROGRAMS / "passes.py"), "--python", old, "--runs", "1"])
     assert rc == 2
     assert "stress needs 3.3 or newer" in capsys.readouterr().err
+
+
+def test_a_failing_interpreter_shows_all_it_said(tmp_path, capsys):
+    shim = tmp_path / "python3.9"
+    shim.write_text("#!/bin/sh\necho 'pyenv: python3.9: command not found' >&2\n"
+                    "echo 'The `python3.9` command exists in these Python versions:' >&2\n"
+                    "echo '  3.9.18' >&2\nexit 127\n")
+    shim.chmod(0o755)
+    rc = _cli(["stress", str(PROGRAMS / "passes.py"), "--python", str(shim), "--runs", "1"])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "command not found" in err and "exists in these Python versions" in err and "3.9.18" in err
+
+
+def test_json_dash_writes_the_report_to_standard_output(capsys):
+    import json
+    rc = _cli(["stress", str(PROGRAMS / "passes.py"), "--runs", "2", "--json", "-"])
+    captured = capsys.readouterr()
+    assert rc == 0
+    assert json.loads(captured.out)["runs"] == 2

@@ -319,7 +319,7 @@ def render(result: SearchResult) -> str:
     from .report.console import print_result
     buffer = io.StringIO()
     console = Console(file=buffer, width=200, color_system=None, highlight=False, emoji=False,
-                      force_terminal=False)
+                      force_terminal=False, soft_wrap=True)  # never a newline inside a sentence
     print_result(result, console)
     return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()).strip() + "\n"
 
@@ -342,14 +342,41 @@ def _explore_target(setup: Callable[[], Any], workers: list[Callable[[Any], Any]
             _check_invariant(invariant, state)
 
     parts = [setup, *workers] + ([invariant] if invariant is not None else [])
-    arguments = [_source_name(setup, "setup"),
-                 "[" + ", ".join(_source_name(w, f"worker{i}") for i, w in enumerate(workers, 1)) + "]"]
-    if invariant is not None:
-        arguments.append(_source_name(invariant, "invariant"))
-    call_arguments = ", ".join(arguments)
+    call_arguments = replay_arguments(setup, workers, invariant)
     return Target(run=execution, code_hash=code_hash(parts, extra=("explore",)),
-                  label=f"explore({call_arguments})",
-                  replay_hint=lambda token: f"interlace.replay({token!r}, {call_arguments})")
+                  label=f"explore({call_arguments or 'setup, workers, invariant'})",
+                  replay_hint=lambda token: replay_hint(token, call_arguments))
+
+
+def replay_arguments(setup: Callable[[], Any], workers: Sequence[Callable[[Any], Any]],
+                     invariant: Optional[Callable[[Any], Any]]) -> Optional[str]:
+    """``setup, [Counter.increment, Counter.increment], check``: the arguments as a caller
+    would type them (qualified names: a method is ``Counter.increment``),
+    or ``None`` when one of them has no name to type (a lambda, a local function, a partial)."""
+    names = [_typeable_name(f) for f in [setup, *workers]]
+    if invariant is not None:
+        names.append(_typeable_name(invariant))
+    if any(name is None for name in names):
+        return None
+    listed = "[" + ", ".join(names[1:1 + len(workers)]) + "]"
+    return ", ".join([names[0], listed] + names[1 + len(workers):])
+
+
+def replay_hint(token: str, call_arguments: Optional[str]) -> str:
+    """A line to paste: with the arguments spelled out when they can be, else with a comment
+    saying which ones (a lambda cannot be named)."""
+    if call_arguments is not None:
+        return f"interlace.replay({token!r}, {call_arguments})"
+    return (f"interlace.replay({token!r}, setup, workers, invariant)  "
+            "# the same setup, workers and invariant as the explore() call")
+
+
+def _typeable_name(function: Any) -> Optional[str]:
+    """``Counter.increment`` or ``worker``; ``None`` for lambdas, local functions, partials."""
+    name = getattr(function, "__qualname__", None)
+    if not isinstance(name, str) or not all(part.isidentifier() for part in name.split(".")):
+        return None
+    return name
 
 
 def _check_invariant(invariant: Callable[[Any], Any], state: Any) -> None:

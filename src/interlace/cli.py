@@ -3,6 +3,9 @@
 Exit codes: 0 nothing found (within the stated budget), 1 bug found, 2 usage error or a
 script that fails on its own (before starting any thread), 3 inconclusive (the program did not
 repeat itself under systematic search) or an internal error of interlace, 130 interrupted.
+
+``--json PATH`` means one thing in every command: write the result as JSON to PATH, checked
+before the work starts; ``-`` is standard output (the text report then goes to stderr).
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ from .models import Model
 from .outcome import SearchResult, StopReason, Verdict
 
 EXIT_OK, EXIT_BUG, EXIT_USAGE, EXIT_INCONCLUSIVE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+#: Every subcommand, for the usage line (``stress`` and ``explain`` load only when used).
+COMMANDS = ("run", "replay", "stress", "explain")
 
 
 class UsageError(Exception):
@@ -49,12 +55,17 @@ def _model_or_all(text: str):
 def build_parser(optional: bool = True) -> argparse.ArgumentParser:
     """``optional=False`` leaves out the commands of other modules (``run`` and ``replay``
     need not pay for importing them)."""
-    parser = _Parser(prog="interlace", description="Find thread races by controlling thread scheduling.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = _Parser(prog="interlace", description="Find thread races by controlling thread scheduling.",
+                     usage=f"interlace [-h] [--version] {{{','.join(COMMANDS)}}} ...")
+    parser.add_argument("--version", action="version", version=f"interlace {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser,
+                                metavar="{" + ",".join(COMMANDS) + "}")
 
     run = sub.add_parser("run", help="search the interleavings of a threaded script",
-                         usage="interlace run [options] SCRIPT [-- SCRIPT_ARGS...]")
-    run.add_argument("script", help="a Python script that starts threads")
+                         usage="interlace run [options] (SCRIPT | -m MODULE) [-- SCRIPT_ARGS...]")
+    run.add_argument("script", nargs="?", help="a Python script that starts threads")
+    run.add_argument("-m", dest="module", metavar="MODULE",
+                     help="run a module as `python -m MODULE` does (a package: its __main__)")
     run.add_argument("--strategy", choices=settings.STRATEGIES, default=settings.DEFAULT_STRATEGY,
                      help=f"search strategy (default: {settings.DEFAULT_STRATEGY})")
     run.add_argument("--budget", type=_positive_int, default=None,
@@ -80,9 +91,13 @@ def build_parser(optional: bool = True) -> argparse.ArgumentParser:
     run.add_argument("--no-shrink", action="store_true", help="report the first failure as found")
     run.set_defaults(func=_cmd_run)
 
-    replay = sub.add_parser("replay", help="re-execute one recorded interleaving")
+    replay = sub.add_parser("replay", help="re-execute one recorded interleaving",
+                            usage="interlace replay --schedule TOKEN [options] (SCRIPT | -m MODULE) "
+                                  "[-- SCRIPT_ARGS...]")
     replay.add_argument("--schedule", required=True, help="the token printed by `interlace run`")
-    replay.add_argument("script")
+    replay.add_argument("script", nargs="?")
+    replay.add_argument("-m", dest="module", metavar="MODULE",
+                        help="replay a module run as `python -m MODULE`")
     _add_common(replay, model=False)
     replay.set_defaults(func=_cmd_replay)
 
@@ -100,7 +115,8 @@ def _add_common(parser: argparse.ArgumentParser, model: bool = True) -> None:
                         help="scheduling steps after which an execution counts as a livelock")
     parser.add_argument("--include", action="append", default=[], metavar="PACKAGE",
                         help="also put switch points inside this installed package (repeatable)")
-    parser.add_argument("--json", metavar="PATH", help="write the result as JSON")
+    parser.add_argument("--json", metavar="PATH", type=_args.json_path,
+                        help="write the result as JSON to PATH ('-': standard output)")
     parser.add_argument("--html", metavar="PATH",
                         help="write a self-contained HTML report (one lane per thread; docs/html-report.md)")
 
@@ -116,26 +132,68 @@ def _optional_commands():
     return modules
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("interlace")
+    except PackageNotFoundError:  # run from a source tree without installing
+        return "unknown (not installed)"
+
+
 def _check_script(path: str) -> None:
-    if not os.path.isfile(path):
+    """A folder is refused with a pointer to ``-m`` (python would run its ``__main__.py``;
+    interlace asks for the file or the module, so the replay command names exactly one)."""
+    if os.path.isdir(path):
+        hint = (f": give {os.path.join(path, '__main__.py')}, or run the package with -m"
+                if os.path.isfile(os.path.join(path, "__main__.py")) else ": give a Python file")
+        raise UsageError(f"{path} is a directory{hint}")
+    if not os.path.exists(path):
         raise UsageError(f"script not found: {path}")
     try:
-        with open(path, "rb") as handle:
-            compile(handle.read(), path, "exec")
+        compile(_args.read_source(path), path, "exec")
     except SyntaxError as exc:
         raise UsageError(_args.syntax_error_text(path, exc)) from None
     except (OSError, ValueError) as exc:
         raise UsageError(f"cannot read {path}: {exc}") from None
 
 
+def _module_script(name: str) -> str:
+    """The file ``python -m name`` runs: the module's, or a package's ``__main__``."""
+    import importlib.util
+    sys.path.insert(0, os.getcwd())  # as python -m: the current folder first
+    try:
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.submodule_search_locations is not None:
+            spec = importlib.util.find_spec(f"{name}.__main__")
+    except (ImportError, ValueError) as exc:
+        raise UsageError(f"no module named {name!r} ({exc})") from None
+    finally:
+        sys.path.remove(os.getcwd())
+    if spec is None or not spec.origin or not os.path.isfile(spec.origin):
+        raise UsageError(f"no module named {name!r} with a Python source file to run")
+    return spec.origin
+
+
+def _resolve_program(args: argparse.Namespace) -> None:
+    """Exactly one of SCRIPT and ``-m MODULE``; ``-m`` becomes the module's file."""
+    if args.module and args.script:
+        raise UsageError(f"give a script or -m {args.module}, not both "
+                         f"(arguments for the program go after `--`)")
+    if args.module:
+        args.script = _module_script(args.module)
+    elif not args.script:
+        raise UsageError("give the script to run (or -m MODULE)")
+
+
 def _config(args: argparse.Namespace, **options) -> settings.SearchConfig:
     """Translate the command line into the one checked :class:`SearchConfig`."""
+    _resolve_program(args)
     _check_script(args.script)
     _check_html_path(args.html)
     try:
         return settings.search_config(script=os.path.abspath(args.script), argv=tuple(args.args),
-                                      max_steps=args.max_steps, include=tuple(args.include),
-                                      **options)
+                                      module=args.module, max_steps=args.max_steps,
+                                      include=tuple(args.include), **options)
     except (TypeError, ValueError) as exc:
         raise UsageError(_cli_spelling(str(exc))) from None
 
@@ -162,9 +220,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
                      shard=args.shard)
     if args.model == ALL_MODELS:
         return _run_all_models(config, args)
-    with progress_bar(config.budget, systematic=config.strategy == "dpor") as advance:
+    with progress_bar(config.budget, systematic=config.strategy == "dpor",
+                      timeout=config.timeout) as advance:
         result = search(config, progress=advance)
-    print_result(result)
+    print_result(result, _console(args))
     if args.json:
         from .report.jsonreport import write_json
         write_json(result, args.json)
@@ -207,8 +266,8 @@ def _run_all_models(config: settings.SearchConfig, args: argparse.Namespace) -> 
     finally:
         while bars:
             bars.pop().__exit__(None, None, None)
-    print_result(result)
-    print_model_verdicts(verdicts)
+    print_result(result, _console(args))
+    print_model_verdicts(verdicts, _console(args))
     if args.json:
         from .report.jsonreport import write_json_models
         write_json_models(result, verdicts, args.json)
@@ -226,7 +285,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     from .engine.replay import replay_script
     from .report.console import print_result
     result = replay_script(args.schedule, _config(args, model=Model.FREE_THREADED))
-    print_result(result)
+    print_result(result, _console(args))
     if args.json:
         from .report.jsonreport import write_json
         write_json(result, args.json)
@@ -255,6 +314,12 @@ def _write_html(result: SearchResult, path: Optional[str], verdicts=None) -> Non
     print(f"HTML report: {path}")
 
 
+def _console(args: argparse.Namespace):
+    """The text report's console: stderr when ``--json -`` takes standard output."""
+    from .report.console import report_console
+    return report_console(stderr=args.json == _args.STDOUT)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(optional=not argv or argv[0] not in ("run", "replay"))
@@ -262,10 +327,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if "--" in argv:  # everything after `--` belongs to the script
         split = argv.index("--")
         argv, script_args = argv[:split], argv[split + 1:]
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        if args.command in ("run", "replay") and not any(a.startswith("-") for a in extra):
+            parser.error(f"unexpected argument{'s' if len(extra) > 1 else ''} {' '.join(extra)}: "
+                         f"arguments for the program go after `--`, as in "
+                         f"interlace {args.command} ... SCRIPT -- {' '.join(extra)}")
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.args = script_args
+    from .report.output import OutputError
     try:
         return args.func(args)
+    except OutputError as exc:
+        print(f"interlace: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except UsageError as exc:
         print(f"interlace: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

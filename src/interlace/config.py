@@ -42,6 +42,8 @@ DEFAULT_DEPTH = 3
 #: Scheduling points after which an execution counts as a livelock.
 DEFAULT_MAX_STEPS = 100_000
 DEFAULT_SEED = 0
+#: Executions the shrinker may spend minimizing a failure (a count: same seed, same token).
+DEFAULT_SHRINK_BUDGET = 300
 DEFAULT_JOBS = 1
 #: Wall-clock limit of one execution before it is killed as hung.
 DEFAULT_EXECUTION_TIMEOUT = 30.0
@@ -73,6 +75,8 @@ class SearchConfig:
     #: The program: a script run as ``__main__`` (with ``argv``), or else ``target``.
     script: str = ""
     argv: tuple[str, ...] = ()
+    #: ``run -m NAME``: ``script`` is NAME's file, run as ``python -m NAME`` runs it.
+    module: Optional[str] = None
     strategy: str = DEFAULT_STRATEGY
     budget: int = DEFAULT_BUDGET
     seed: int = DEFAULT_SEED
@@ -82,6 +86,8 @@ class SearchConfig:
     max_steps: int = DEFAULT_MAX_STEPS
     include: tuple[str, ...] = ()
     shrink: bool = True
+    #: Executions the shrinker may spend (a count, never seconds: same seed, same token).
+    shrink_budget: int = DEFAULT_SHRINK_BUDGET
     execution_timeout: float = DEFAULT_EXECUTION_TIMEOUT
     #: dpor and the portfolio's systematic part: at most this many preemptions per execution
     #: (``None``: unbounded).
@@ -101,6 +107,7 @@ class SearchConfig:
         check_seconds(self.timeout, "timeout")
         check_int(self.depth, "depth", minimum=1)
         check_int(self.max_steps, "max-steps", minimum=1)
+        check_int(self.shrink_budget, "shrink_budget", minimum=0)
         check_seconds(self.execution_timeout, "execution_timeout")
         check_preemptions(self.preemptions, self.strategy)
         check_int(self.jobs, "jobs", minimum=1)
@@ -119,7 +126,7 @@ def search_config(*, strategy: str = DEFAULT_STRATEGY, budget: Optional[int] = N
                   max_steps: int = DEFAULT_MAX_STEPS, include: Any = (),
                   preemptions: Any = DEFAULT, jobs: int = DEFAULT_JOBS,
                   shard: Optional[tuple[int, int]] = None, shrink: bool = True,
-                  script: str = "", argv: tuple[str, ...] = (),
+                  script: str = "", argv: tuple[str, ...] = (), module: Optional[str] = None,
                   target: Optional["Target"] = None) -> SearchConfig:
     """The one translation of user settings into a :class:`SearchConfig`, checked.
 
@@ -132,7 +139,8 @@ def search_config(*, strategy: str = DEFAULT_STRATEGY, budget: Optional[int] = N
         budget = default_budget(strategy)
     if preemptions is DEFAULT:
         preemptions = default_preemptions(strategy)
-    config = SearchConfig(script=script, argv=tuple(argv), strategy=strategy, budget=budget,
+    config = SearchConfig(script=script, argv=tuple(argv), module=module, strategy=strategy,
+                          budget=budget,
                           seed=seed, timeout=check_seconds(timeout, "timeout"),
                           model=check_model(model), depth=depth, max_steps=max_steps,
                           include=check_include(include), shrink=shrink,

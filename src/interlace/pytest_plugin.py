@@ -265,6 +265,7 @@ def _explore(item: pytest.Function, settings: Settings) -> bool:
     if result.failure is not None and "NestedExploration" in result.failure.message:
         return False
     item.user_properties.append(("interlace_executions", result.executions))
+    item.user_properties.append(("interlace_settings", settings_text(threads, options, settings.replay)))
     if item.get_closest_marker("interlace") is not None:
         item.user_properties.append(("interlace_marked", True))
     api.raise_pytest_outcome(result)
@@ -479,12 +480,16 @@ class _Summary:
         self._executions = 0
         self._marked = 0
         self._not_explored: dict[str, int] = {}
+        #: the settings each test really ran with (markers override the command line) -> tests
+        self._by_settings: dict[str, int] = {}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when != "call":
             return
         for name, value in report.user_properties:
-            if name == "interlace_executions":
+            if name == "interlace_settings":
+                self._by_settings[value] = self._by_settings.get(value, 0) + 1
+            elif name == "interlace_executions":
                 self._explored += 1
                 self._executions += int(value)
             elif name == "interlace_marked":
@@ -500,18 +505,28 @@ class _Summary:
             what = "replayed" if settings.replay else "explored"
             line = (f"interlace: {what} {_plural(self._explored, 'test')} in "
                     f"{_plural(self._executions, 'execution')}")
-            if not settings.replay:
-                line += (f" (strategy {settings.strategy}, model {settings.model.value}, "
-                         f"seed {settings.seed}")
-                if self._marked:  # their markers may say otherwise
-                    line += f"; {_plural(self._marked, 'test')} with its own @pytest.mark.interlace"
-                line += ")"
+            groups = sorted(self._by_settings.items(), key=lambda item: (-item[1], item[0]))
+            if len(groups) == 1:
+                line += f" ({groups[0][0]})"
             terminalreporter.write_line(line)
+            if len(groups) > 1:
+                for text, count in groups:
+                    terminalreporter.write_line(f"  {_plural(count, 'test')}: {text}")
         if self._not_explored:
             reasons = ", ".join(f"{count} {reason}" for reason, count in sorted(self._not_explored.items()))
             count = sum(self._not_explored.values())
             terminalreporter.write_line(f"interlace: {_plural(count, 'test')} ran once, "
                                         f"unexplored: {reasons}")
+
+
+def settings_text(threads: int, options: dict, replay: Optional[str]) -> str:
+    """What one test ran with, after its marker: one line of the summary."""
+    if replay is not None:
+        return f"replay of {replay}, {_plural(threads, 'thread')}"
+    model = options.get("model")
+    return (f"strategy {options.get('strategy')}, model {getattr(model, 'value', model)}, "
+            f"seed {options.get('seed')}, budget {options.get('budget')}, "
+            f"{_plural(threads, 'thread')}")
 
 
 def _plural(count: int, noun: str) -> str:

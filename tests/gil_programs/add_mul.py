@@ -1,3 +1,4 @@
+# expect: free-threaded=bug gil=safe gil-3.9=bug  # kind: assertion
 # `a = a + 2` against `a = a * 3`, N rounds: each round must end with (1+2)*3 = 9 or 1*3+2 = 5.
 # free-threaded: bug; gil: none; gil-3.9: bug.  A barrier starts both operations of a round
 # together; the last thread to finish a round records the result and resets `a`.

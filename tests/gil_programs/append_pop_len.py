@@ -1,3 +1,4 @@
+# expect: free-threaded=bug gil=bug gil-3.9=bug  # kind: assertion
 # A worker appends twice and pops twice; a checker must never see an odd length.
 # Every model: bug.  Even with the GIL, `items.pop()` is a call into C after which 3.10-3.13
 # check the eval breaker, so the checker can run between the two pops.

@@ -1,3 +1,4 @@
+# expect: free-threaded=bug gil=safe gil-3.9=bug  # kind: assertion
 # `self.a += 1` on a plain attribute in a loop, from two threads.
 # free-threaded: bug; gil: none (the only check sites are the loop back-edge and the entry);
 # gil-3.9: bug (3.9 checks after LOAD_ATTR and INPLACE_ADD).

@@ -1,3 +1,4 @@
+# expect: free-threaded=bug gil=bug gil-3.9=bug  # kind: assertion
 # Check-then-act on a dict whose missing values come from a factory: a key can be built twice.
 # Every model: bug.  The factory is a Python function: its entry checks the eval breaker on
 # 3.11-3.13 (3.10 also after the call returns), inside the window between `not in` and the

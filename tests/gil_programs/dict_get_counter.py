@@ -1,3 +1,4 @@
+# expect: free-threaded=bug gil=bug gil-3.9=bug  # kind: assertion
 # `counts[k] = counts.get(k, 0) + 1`: dict.get is a C method, and 3.10-3.13 check the eval
 # breaker after it returns, before the store.  Every model: bug.
 import sys

@@ -1,3 +1,4 @@
+# expect: free-threaded=bug gil=safe gil-3.9=bug  # kind: assertion
 # `counter = counter + 1` in a loop, from two threads.
 # free-threaded: bug; gil (3.10-3.13): none, no eval-breaker check between LOAD_GLOBAL and
 # STORE_GLOBAL; gil-3.9: bug, 3.9 checks after BINARY_ADD.

@@ -1,3 +1,4 @@
+# expect: free-threaded=bug gil=safe gil-3.9=bug  # kind: assertion
 # `l = l + [x]` builds a new list from a possibly stale `l`: a concurrent addition can be lost.
 # free-threaded: bug; gil: none; gil-3.9: bug.
 import sys

@@ -1,3 +1,4 @@
+# expect: free-threaded=safe gil=safe gil-3.9=safe
 # `l += [x]` extends the same list in place (one C call): no element is ever lost.
 # Every model: no bug.
 import sys

@@ -1,3 +1,4 @@
+# expect: free-threaded=bug gil=safe gil-3.9=bug  # kind: assertion
 # Handing out request ids without a lock: two requests can get the same id.
 # free-threaded: bug; gil: none (the call's entry is before the window, `issued.append` after
 # it); gil-3.9: bug.

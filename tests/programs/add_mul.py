@@ -1,3 +1,4 @@
+# expect: bug  # kind: assertion
 # a = a + 2 and a = a * 3 race: the result must be (1+2)*3 = 9 or 1*3+2 = 5.
 import threading
 

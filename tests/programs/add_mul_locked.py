@@ -1,3 +1,4 @@
+# expect: safe
 import threading
 
 a = 1

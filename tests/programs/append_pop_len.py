@@ -1,3 +1,4 @@
+# expect: bug  # kind: assertion
 # Two threads append twice, pop twice; a checker sees an odd length in between.
 import threading
 

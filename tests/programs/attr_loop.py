@@ -1,3 +1,4 @@
+# expect: bug  # kind: assertion
 # self.a += 1 in a for loop from two threads: atomic under the GIL of 3.10-3.13 only.
 import threading
 

@@ -1,3 +1,4 @@
+# expect: bug  # kind: exception
 # Consumers wait with `if` instead of `while`: a consumer can wake to an empty buffer.
 import threading
 

@@ -1,3 +1,4 @@
+# expect: bug  # kind: deadlock
 # The producer forgets to notify: the consumer waits forever if it got there first.
 import threading
 

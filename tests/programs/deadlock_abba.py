@@ -1,3 +1,4 @@
+# expect: bug  # kind: deadlock
 import threading
 
 a = threading.Lock()

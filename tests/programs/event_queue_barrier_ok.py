@@ -1,3 +1,4 @@
+# expect: safe
 # Correct use of Event, Queue, Barrier and a thread pool: nothing to report.
 import queue
 import threading

@@ -1,3 +1,4 @@
+# expect: bug  # kind: assertion
 # l = l + [x] rebinds: a concurrent append can be lost.
 import threading
 

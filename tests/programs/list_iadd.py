@@ -1,3 +1,4 @@
+# expect: safe
 # l += [x] extends in place: no element is lost.
 import threading
 

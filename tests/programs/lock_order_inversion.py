@@ -1,3 +1,4 @@
+# expect: safe  # budget: 20
 # A then B in one thread, B then A in another; they never overlap, so no deadlock happens here,
 # but the inconsistent order is a potential deadlock.
 import threading

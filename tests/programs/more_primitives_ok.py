@@ -1,3 +1,4 @@
+# expect: safe
 # Timer, threading.local, LifoQueue, PriorityQueue, a broken Barrier and a daemon thread.
 import queue
 import threading

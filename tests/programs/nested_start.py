@@ -1,3 +1,4 @@
+# expect: safe
 # Threads that start threads, with an RLock taken re-entrantly.
 import threading
 

@@ -1,3 +1,4 @@
+# expect: safe  # budget: 5
 # A lock interlace does not control (made with _thread directly, like a library's
 # module-level lock created before interlace took over) must not hang the run.
 import _thread

@@ -1,3 +1,4 @@
+# expect: safe  # budget: 20
 # A thread started with _thread.start_new_thread runs user code beside the managed ones: it
 # must neither take their turns nor freeze them, and the result must say it ran uncontrolled.
 import _thread

@@ -1,3 +1,4 @@
+# expect: bug  # kind: assertion
 # Handing out request ids without a lock: two requests can get the same id.
 import threading
 

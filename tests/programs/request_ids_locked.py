@@ -1,3 +1,4 @@
+# expect: safe
 import threading
 
 next_id = 0

@@ -1,3 +1,4 @@
+# expect: bug  # kind: exception
 # A BoundedSemaphore released twice raises ValueError.
 import threading
 

@@ -1,3 +1,4 @@
+# expect: bug  # kind: assertion
 # Ordering by sleep is not synchronization: the writer may not have run after 0.1 s.
 import threading
 import time

@@ -1,3 +1,4 @@
+# expect: safe  # budget: 5
 # A worker blocks in socket.recv (native code) until another writes after a sleep.
 import socket
 import threading

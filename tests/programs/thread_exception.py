@@ -1,3 +1,4 @@
+# expect: bug  # kind: exception
 # A worker raises when it sees the other's half-done update.
 import threading
 

@@ -1,3 +1,4 @@
+# expect: safe
 # Timeouts run on virtual time: a 100 s timeout costs nothing, and both outcomes are handled.
 import threading
 import time

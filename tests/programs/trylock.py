@@ -1,3 +1,4 @@
+# expect: bug  # kind: assertion
 # acquire(blocking=False) fails while the other thread holds the lock.
 import threading
 

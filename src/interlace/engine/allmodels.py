@@ -86,10 +86,10 @@ def search_all_models(config: SearchConfig,
     deadline = time.monotonic() + config.timeout
     verdicts: list[ModelVerdict] = []
     primary: Optional[SearchResult] = None
+    interrupted = False
     for n, model in enumerate(ORDER):
         left = deadline - time.monotonic()
-        if verdicts and verdicts[-1].result is not None and \
-                verdicts[-1].result.stopped_by is StopReason.INTERRUPT:
+        if interrupted:  # one Ctrl-C stops the whole run: every later model is not searched
             verdicts.append(ModelVerdict(model, None))
             continue
         # an equal share of what is left: time a fast model did not use goes to the others
@@ -99,6 +99,7 @@ def search_all_models(config: SearchConfig,
         progress = progress_for(model) if progress_for is not None else None
         result = search(model_config, progress=progress)
         verdicts.append(ModelVerdict(model, result))
+        interrupted = result.stopped_by == "interrupt"
         if primary is None and result.found:
             primary = result
     if primary is None:

@@ -11,19 +11,20 @@ import os
 import tempfile
 import time
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Callable, Optional
 
 from ..config import SearchConfig
 from ..outcome import FailureKind, Outcome, SearchResult, StopReason, Verdict
 from ..runtime.executor import ExecutionSpec, run_execution
 from ..runtime.policies import PolicySpec, Replay
 from .schedule import Deviations, Schedule
-from .shrinker import shrink
+from .shrinker import Shrinker
 
-#: Share of the search's time limit that minimizing a failure may take (at least 5 s).
-SHRINK_SHARE = 1 / 3
-#: Executions minimizing a failure may take.
-SHRINK_ATTEMPTS = 300
+
+
+#: ``progress(done, total, bugs=0, phase="exploring")``: executions run, the total known so
+#: far, bugs found; ``phase="minimizing"`` while the shrinker runs (done/total: its attempts).
+ProgressFn = Callable[..., None]
 
 
 def execution_spec(config: SearchConfig, policy: PolicySpec, epoch: float,
@@ -37,7 +38,8 @@ def execution_spec(config: SearchConfig, policy: PolicySpec, epoch: float,
     return ExecutionSpec(config.script, config.argv, config.model, policy, record=record,
                          max_steps=config.max_steps, include=config.include, epoch=epoch,
                          wall_timeout=wall, output_path=output_path,
-                         target=config.target.run if config.target is not None else None)
+                         target=config.target.run if config.target is not None else None,
+                         module=config.module)
 
 
 @dataclass
@@ -90,7 +92,7 @@ def nothing_to_interleave(result: SearchResult, first: Outcome) -> bool:
 
 
 def finish_failure(config: SearchConfig, result: SearchResult, failing: Outcome,
-                   epoch: float) -> None:
+                   epoch: float, progress: Optional[ProgressFn] = None) -> None:
     """Shrink ``failing`` (unless told not to), replay the smallest with full recording, and
     fill ``result`` with it and its replay token."""
     kind = failing.kind
@@ -99,12 +101,16 @@ def finish_failure(config: SearchConfig, result: SearchResult, failing: Outcome,
             outcome = run_execution(execution_spec(config, Replay(tuple(deviations)), epoch, None))
             return outcome if outcome.failed and outcome.kind == kind else None
 
+        def on_attempt(spent: int, budget: int) -> None:
+            if progress is not None:
+                progress(spent, budget, 1, phase="minimizing")
+
+        shrinker = Shrinker(failing, attempt, config.shrink_budget, on_attempt)
         try:
-            failing, spent = shrink(failing, attempt, max_attempts=SHRINK_ATTEMPTS,
-                                    deadline=time.monotonic() + max(5.0, config.timeout * SHRINK_SHARE))
-            result.shrink_executions = spent
-        except KeyboardInterrupt:
-            pass
+            failing = shrinker.run()
+        except KeyboardInterrupt:  # keep the simplest failure found so far
+            failing = shrinker.best
+        result.shrink_executions = shrinker.spent
     deviations = tuple(tuple(d) for d in failing.deviations)
     result.schedule = Schedule.of(config, deviations)
     if kind is None or not kind.replays:  # replaying it would hang (or die) again: no trace to gain

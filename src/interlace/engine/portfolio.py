@@ -193,7 +193,7 @@ def search_portfolio(config: SearchConfig, progress: Optional[ProgressFn] = None
         result.found_by = failing[0]
         result.executions_to_bug = search.executions
         result.seconds_to_bug = time.monotonic() - started
-        finish_failure(config, result, failing[1], search.epoch)
+        finish_failure(config, result, failing[1], search.epoch, progress)
     elif stopped_by is StopReason.EXHAUSTED:
         result.verdict = Verdict.VERIFIED
         result.verified_bound = config.preemptions

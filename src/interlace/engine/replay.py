@@ -19,10 +19,11 @@ def replay_script(token: str, config: SearchConfig) -> SearchResult:
     """
     schedule = Schedule.parse(token)
     warnings = []
-    if schedule.script_hash != script_hash(config.script):
+    changed = schedule.script_hash != script_hash(config.script)
+    if changed:
         warnings.append("the script changed since this schedule was recorded; "
                         "the replay may not follow the same interleaving")
-    return _replay(schedule, config, warnings)
+    return _replay(schedule, config, warnings, changed)
 
 
 def replay_target(token: str, config: SearchConfig) -> SearchResult:
@@ -44,7 +45,8 @@ def replay_target(token: str, config: SearchConfig) -> SearchResult:
     return _replay(schedule, config, [])
 
 
-def _replay(schedule: Schedule, config: SearchConfig, warnings: list[str]) -> SearchResult:
+def _replay(schedule: Schedule, config: SearchConfig, warnings: list[str],
+            changed: bool = False) -> SearchResult:
     config = replace(config, model=schedule.model, budget=1, strategy="replay")
     if schedule.python != python_tag():
         warnings.append(f"this schedule was recorded on {schedule.python} and is replayed on "
@@ -52,6 +54,15 @@ def _replay(schedule: Schedule, config: SearchConfig, warnings: list[str]) -> Se
     started = time.monotonic()
     outcome, output = replay_recorded(config, schedule.deviations)
     seconds = time.monotonic() - started
+    problem = misfit(schedule.deviations, outcome)
+    if problem is not None:
+        if outcome.failed or outcome.internal_error:
+            warnings.append(f"the execution failed before following the whole token: {problem}")
+        elif changed:  # checking an edit: the interleaving may be gone with the bug
+            warnings.append(f"the replay could not follow the token ({problem}): the program "
+                            "changed since it was recorded")
+        else:
+            raise ValueError(f"the schedule token does not fit this program: {problem}")
     result = SearchResult(Verdict.BUG if outcome.failed else Verdict.NO_BUG_FOUND, config, 1,
                           seconds, StopReason.BUG if outcome.failed else StopReason.BUDGET,
                           warnings=warnings)
@@ -64,3 +75,23 @@ def _replay(schedule: Schedule, config: SearchConfig, warnings: list[str]) -> Se
         result.seconds_to_bug = seconds
         result.program_output = output
     return result
+
+
+def misfit(deviations, outcome: dict):
+    """Why the replay did not follow ``deviations``, or ``None`` if it followed every one.
+
+    A token printed by interlace names, at each of its steps, a thread that could run there;
+    an entry naming a thread that never existed, or a step past the end of the execution, is
+    not this program's token (or the program changed)."""
+    followed = {tuple(d) for d in outcome.get("deviations") or ()}
+    steps = outcome.get("steps") or 0
+    threads = len(outcome.get("threads") or ())
+    for step, tid in deviations:
+        if (step, tid) in followed:
+            continue
+        if step > steps:
+            return f"step {step} is past the end of the execution (it has {steps} steps)"
+        if tid >= threads:
+            return f"thread {tid} at step {step} never exists (the execution has {threads} threads)"
+        return f"thread {tid} could not run at step {step}"
+    return None

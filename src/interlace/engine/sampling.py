@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Callable, Optional
+from typing import Optional
 
 from ..config import SearchConfig
 from ..outcome import Caveats as ExecutionCaveats, Outcome, SearchResult, StopReason, Verdict
 from ..runtime.policies import DEFAULT_SCHEDULE, PCT, PolicySpec, RandomWalk
-from .failure import (Caveats, execution_spec, fails_on_its_own, finish_failure,
+from .failure import (Caveats, ProgressFn, execution_spec, fails_on_its_own, finish_failure,
                       nothing_to_interleave)
 from .pool import Pool
 
-#: ``progress(done, total, bugs=0)``: executions run, the total known so far, bugs found.
-ProgressFn = Callable[..., None]
 
 
 def execution_seed(seed: int, index: int) -> int:
@@ -137,6 +135,6 @@ def search_sampling(config: SearchConfig, progress: Optional[ProgressFn] = None)
         result.verdict = Verdict.BUG
         result.executions_to_bug = len(done)
         result.seconds_to_bug = time.monotonic() - started
-        finish_failure(config, result, failure, epoch)
+        finish_failure(config, result, failure, epoch, progress)
     result.seconds = time.monotonic() - started
     return result

@@ -144,7 +144,7 @@ def search_systematic(config: SearchConfig, progress: Optional[ProgressFn] = Non
         result.verdict = Verdict.BUG
         result.executions_to_bug = search.executions
         result.seconds_to_bug = time.monotonic() - started
-        finish_failure(config, result, failing, search.epoch)
+        finish_failure(config, result, failing, search.epoch, progress)
     result.seconds = time.monotonic() - started
     return result
 

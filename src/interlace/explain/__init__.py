@@ -21,6 +21,7 @@ EXIT_OK, EXIT_FOUND, EXIT_USAGE = 0, 1, 2
 
 
 def add_parser(subparsers) -> None:
+    from .._args import json_path
     from ..models import Model
     parser = subparsers.add_parser(
         "explain", help="show where a thread switch can break a read-modify-write (static)",
@@ -34,8 +35,9 @@ def add_parser(subparsers) -> None:
                              "the file starts")
     parser.add_argument("--format", choices=("text", "json", "lint"), default="text",
                         help="text (default), json, or lint: 'path:line:col: IL001 message' lines")
-    parser.add_argument("--json", action="store_const", const="json", dest="format",
-                        help="same as --format json")
+    parser.add_argument("--json", type=json_path, metavar="PATH", default=None,
+                        help="also write the report as JSON to PATH ('-': standard output, "
+                             "instead of the text report)")
     parser.add_argument("--model", choices=[m.value for m in Model], default=None,
                         help="only report windows a switch can land in under this model "
                              "(e.g. gil in CI for GIL builds)")
@@ -53,6 +55,8 @@ def split_target(target: str) -> tuple[str, Optional[str]]:
 def command(args: argparse.Namespace) -> int:
     from ..models import Model
     from .analysis import UnknownFunction, explain
+    from .._args import STDOUT
+    from ..report.output import OutputError, write_text
     from .report import dumps, lint_lines, print_report
     from .source import SourceError
     path, qualname = split_target(args.target)
@@ -65,8 +69,17 @@ def command(args: argparse.Namespace) -> int:
     if args.model:
         report.filtered_by = Model.parse(args.model)
         report.findings = [f for f in report.findings if f.verdicts[report.filtered_by].can_switch]
+    if args.json is not None:
+        try:
+            write_text(args.json, dumps(report) + "\n")
+        except OutputError as exc:
+            print(f"interlace: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     if args.format == "json":
-        print(dumps(report))
+        if args.json != STDOUT:
+            print(dumps(report))
+    elif args.json == STDOUT:
+        pass  # the JSON took standard output
     elif args.format == "lint":
         for line in lint_lines(report, path):
             print(line)

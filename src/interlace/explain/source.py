@@ -19,7 +19,7 @@ import types
 from dataclasses import dataclass, field
 from typing import Iterator, Optional, Union
 
-from .._args import syntax_error_text
+from .._args import read_source, syntax_error_text
 
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]
 
@@ -73,14 +73,15 @@ class SourceFacts:
 
 def load(path: str) -> SourceFacts:
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        data = read_source(path)
     except FileNotFoundError:
         raise SourceError(f"file not found: {path}") from None
     except IsADirectoryError:
         raise SourceError(f"{path} is a directory: give a Python file") from None
     except OSError as exc:
         raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise SourceError(f"cannot read {path}: {exc}") from None
     try:
         module_code = compile(data, path, "exec", dont_inherit=True)
         tree = ast.parse(data, path)

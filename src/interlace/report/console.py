@@ -12,11 +12,28 @@ from ..outcome import SearchResult, StopReason, Verdict
 from .trace import relevant_trace
 
 
+def report_console(stderr: bool = False) -> Console:
+    """The console of every report: no line is ever wrapped by the width of the terminal (a
+    replay command broken in two runs ``replay`` without its script), no markup, no emoji."""
+    return Console(highlight=False, soft_wrap=True, emoji=False, markup=False, stderr=stderr)
+
+
+_CONTROL = {c: f"\\x{c:02x}" for c in range(32) if chr(c) not in "\n\t"}
+_CONTROL[0x7F] = "\\x7f"
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters shown escaped (``\\x1b``): the program's output, its
+    messages and its source never drive the user's terminal."""
+    return text.translate(_CONTROL)
+
+
 def replay_command(result: SearchResult) -> str:
     config = result.config
     if config.target is not None:  # a Python call or a pytest command, made by the API/plugin
         return config.target.replay_hint(result.schedule.token())
-    parts = ["interlace", "replay", "--schedule", result.schedule.token(), config.script]
+    program = ["-m", config.module] if config.module else [config.script]
+    parts = ["interlace", "replay", "--schedule", result.schedule.token(), *program]
     if config.argv:
         parts += ["--", *config.argv]
     return " ".join(shlex.quote(p) for p in parts)
@@ -53,8 +70,7 @@ def statement(result: SearchResult) -> str:
 
 
 def print_result(result: SearchResult, console: Optional[Console] = None) -> None:
-    import sys
-    console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+    console = console or report_console()
     config = result.config
     if result.internal_error:
         _print_internal_error(result, console)
@@ -94,7 +110,7 @@ def print_result(result: SearchResult, console: Optional[Console] = None) -> Non
         console.print(Text(f"No bug found in {statement(result)}.", style="bold green"))
         console.print("This is not a proof: other interleavings may still fail.")
     for warning in result.warnings:
-        console.print(Text(f"warning: {warning}", style="yellow"))
+        console.print(Text(f"warning: {printable(warning)}", style="yellow"))
     for inversion in result.potential_deadlocks:
         console.print(Text(f"potential deadlock (lock-order inversion): {inversion}", style="yellow"))
 
@@ -126,7 +142,7 @@ def _print_internal_error(result: SearchResult, console: Console) -> None:
 def _print_bug(result: SearchResult, console: Console) -> None:
     failure = result.failure
     config = result.config
-    console.print(Text(f"BUG FOUND ({result.kind}): {result.summary}", style="bold red"))
+    console.print(Text(f"BUG FOUND ({result.kind}): {printable(result.summary or '')}", style="bold red"))
     strategy = config.strategy + (f" ({result.found_by})" if result.found_by else "")
     console.print(f"model {config.model.value}, strategy {strategy}, found in execution "
                   f"{result.executions_to_bug} after {result.seconds_to_bug:.2f} s; minimized with "
@@ -138,10 +154,11 @@ def _print_bug(result: SearchResult, console: Console) -> None:
         console.print()
         console.print(Text("Interleaving (conflicting shared accesses and the switches between them):",
                            style="bold"))
-        if dropped:
-            console.print(f"  ... {dropped} earlier steps omitted")
         width = max(len(line.thread) for line in lines)
         for line in lines:
+            if line.kind == "omitted":
+                console.print(Text(f"  {'':>5}  ... {line.text}", style="dim"))
+                continue
             if line.switch:
                 label = "preempted, switch to" if line.preempted else "switch to"
                 console.print(Text(f"  {'':>5}  ~~ {label} {line.thread}", style="magenta"))
@@ -155,14 +172,14 @@ def _print_bug(result: SearchResult, console: Console) -> None:
             row.append(f"{does:<28}", style="bold" if line.kind == "access" else "cyan")
             row.append(f"  {where}", style="dim")
             if line.source:
-                row.append(f"  {line.source}")
-            console.print(row, overflow="ellipsis", no_wrap=True, crop=False)
+                row.append(f"  {printable(line.source)}")
+            console.print(row)
     if result.details:
         console.print()
-        console.print(Text(result.details.rstrip()))
+        console.print(Text(printable(result.details.rstrip())))
     if result.program_output.strip():
         console.print(Text("Program output of the failing execution:", style="bold"))
-        console.print(Text(result.program_output.rstrip()[-2000:]))
+        console.print(Text(printable(result.program_output.rstrip()[-2000:])))
     console.print()
     if result.replay_problem is None:
         console.print(Text("Replay it (checked: it fails the same way):", style="bold"))
@@ -185,8 +202,7 @@ def _short(path: Optional[str]) -> str:
 
 def print_model_verdicts(verdicts, console: Optional[Console] = None) -> None:
     """``run --model all``: one line per model, "yes" only for a failing execution found."""
-    import sys
-    console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+    console = console or report_console()
     console.print()
     console.print(Text("Can it happen under each switch model?", style="bold"))
     shown = next((v.result for v in verdicts if v.result is not None and v.result.found), None)

@@ -8,6 +8,7 @@ from typing import Any
 from ..outcome import SearchResult
 from ..hooks import accelerator
 from .console import statement
+from .output import write_text
 from .trace import relevant_trace
 
 
@@ -55,15 +56,12 @@ def result_dict(result: SearchResult) -> dict[str, Any]:
 
 
 def write_json(result: SearchResult, path: str) -> None:
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(result_dict(result), handle, indent=2)
-        handle.write("\n")
+    """``path``: a file, or ``-`` for standard output (:mod:`interlace.report.output`)."""
+    write_text(path, json.dumps(result_dict(result), indent=2) + "\n")
 
 
 def write_json_models(result: SearchResult, verdicts, path: str) -> None:
     """``run --model all``: the result shown, plus ``models``: each model's own verdict."""
     data = result_dict(result)
     data["models"] = {v.model.value: v.as_dict() for v in verdicts}
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=2)
-        handle.write("\n")
+    write_text(path, json.dumps(data, indent=2) + "\n")

@@ -279,6 +279,18 @@ def _unnamed(expr: object, what: str, frame: types.FrameType) -> list[Access]:
     return [Access(None, f"{what} of an object interlace could not name", True)]
 
 
+#: Keys whose hash and equality are the interpreter's own (by exact type, not subclasses).
+_PLAIN_KEYS = (str, int, float, bool, bytes, type(None))
+
+
+def contains_seen(container: Any, key: Any) -> Optional[str]:
+    """``"True"``/``"False"`` for ``key in container`` on a builtin dict or set with a builtin
+    key; ``None`` when answering would run the program's ``__hash__``/``__eq__``."""
+    if type(container) not in (dict, set, frozenset) or type(key) not in _PLAIN_KEYS:
+        return None
+    return "True" if key in container else "False"
+
+
 def _global(step: Step, namespace: dict, frame: types.FrameType, rec: "Recorder") -> Access:
     value = namespace.get(step.name, MISSING) if not step.write and rec.values else MISSING
     # A module's globals are its attributes: the module and its dict share one number.
@@ -351,6 +363,9 @@ def _item(step: Step, frame: types.FrameType, rec: "Recorder") -> list[Access]:
             key = candidate
     if key is WHOLE:
         return [Access(Location(OBJECT, number, WHOLE), owner, write)]
+    if kind == "contains":  # ``key in d``: what the check saw, when no program code runs
+        seen = contains_seen(container, key) if rec.values else None
+        return [Access(Location(OBJECT, number, key), f"{_show_key(key)} in {owner}", write, seen)]
     value = MISSING
     if kind == "item" and not write and rec.values:
         value = evaluate(Item(step.operands[0], step.operands[1]), frame)

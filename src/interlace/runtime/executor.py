@@ -47,6 +47,8 @@ class ExecutionSpec:
     #: A callable to run as the main thread's body instead of ``script`` (the Python API and
     #: the pytest plugin).  Never pickled: the forked child inherits it.
     target: Optional[Callable[[], None]] = None
+    #: ``run -m NAME``: ``script`` is NAME's file, run as ``python -m NAME`` runs it.
+    module: Optional[str] = None
 
 
 def run_execution(spec: ExecutionSpec) -> Outcome:
@@ -298,6 +300,11 @@ def _enter_main_module(spec: ExecutionSpec) -> types.ModuleType:
     sys.modules["__main__"] = module
     sys.argv = [spec.script, *spec.argv]
     sys.path[0] = os.path.dirname(os.path.abspath(spec.script))
+    if spec.module is not None:  # as python -m: the package for relative imports, cwd first
+        package = spec.module if os.path.basename(spec.script) == "__main__.py" else \
+            spec.module.rpartition(".")[0]
+        module.__dict__["__package__"] = package
+        sys.path[0] = os.getcwd()
     return module
 
 

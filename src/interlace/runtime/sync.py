@@ -11,6 +11,7 @@ Threads interlace does not manage use the real lock underneath, so nothing is ev
 from __future__ import annotations
 
 import _thread
+import sys
 import time
 from typing import Any, Optional
 
@@ -21,9 +22,63 @@ _label_counts: dict[str, int] = {}
 
 
 def _new_label(kind: str) -> str:
-    n = _label_counts.get(kind, 0) + 1
-    _label_counts[kind] = n
-    return f"{kind}#{n}"
+    """``a`` for ``a = threading.Lock()`` in the program (``lock#2`` for the second primitive
+    stored under that name), else ``Lock#1``: reports name locks as the program does."""
+    base = _variable_name() or kind
+    n = _label_counts.get(base, 0) + 1
+    _label_counts[base] = n
+    return base if n == 1 and base != kind else f"{base}#{n}"
+
+
+#: code object -> {offset of a call: the name its result is stored under, or None}
+_stored_names: dict[Any, dict[int, Optional[str]]] = {}
+_STORES = {"STORE_NAME", "STORE_GLOBAL", "STORE_FAST", "STORE_DEREF"}
+_LOADS = {"LOAD_NAME", "LOAD_GLOBAL", "LOAD_FAST", "LOAD_DEREF"}
+
+
+def _variable_name() -> Optional[str]:
+    """The variable or attribute the program's code stores the primitive being built in.
+
+    Read from the constructing frame's bytecode (the instructions after the call), never from
+    its objects: the observer runs none of the program's code.  Primitives that the stdlib or
+    interlace builds for themselves (a Semaphore's Condition) get no name.
+    """
+    try:  # 0 this function, 1 _new_label, 2 the primitive's __init__, 3 who built it
+        frame = sys._getframe(3)
+    except ValueError:
+        return None
+    if frame.f_code.co_filename == __file__ or not _user_scope().includes(frame.f_code):
+        return None  # built by another primitive (a Condition's RLock) or by a library
+    names = _stored_names.get(frame.f_code)
+    if names is None:
+        names = _stored_names[frame.f_code] = _call_targets(frame.f_code)
+    return names.get(frame.f_lasti)
+
+
+def _call_targets(code: Any) -> dict[int, Optional[str]]:
+    import dis
+    instructions = list(dis.get_instructions(code))
+    targets: dict[int, Optional[str]] = {}
+    for i, instruction in enumerate(instructions):
+        if not instruction.opname.startswith("CALL") and instruction.opname != "PRECALL":
+            continue
+        after = [x for x in instructions[i + 1:i + 4] if x.opname not in ("CACHE", "CALL", "PRECALL")]
+        if after and after[0].opname in _STORES:
+            targets[instruction.offset] = after[0].argval
+        elif len(after) > 1 and after[0].opname in _LOADS and after[1].opname == "STORE_ATTR":
+            targets[instruction.offset] = after[1].argval
+    return targets
+
+
+_scope = None
+
+
+def _user_scope():
+    global _scope
+    if _scope is None:
+        from ..hooks.scope import Scope
+        _scope = Scope()
+    return _scope
 
 
 def _deadline(sched: Any, blocking: bool, timeout: Optional[float]) -> Optional[float]:
