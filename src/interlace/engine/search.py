@@ -219,6 +219,9 @@ def _search_random(config: SearchConfig, progress: Optional[ProgressFn]) -> Sear
                 if not len(pool) or stopped_by == "timeout":
                     break
                 index, outcome = pool.next_outcome()
+                if outcome.get("out_of_time"):  # the time limit, not the program, ended it
+                    stopped_by = "timeout"
+                    break
                 steps[index] = outcome.get("steps") or 0
                 outcomes[index] = _summary(outcome)
                 if outcome.get("failed") and (failing is None or index < failing):
@@ -257,11 +260,14 @@ def _summary(outcome: dict) -> dict:
 def _spec(config: SearchConfig, policy: PolicySpec, epoch: float, deadline: Optional[float],
           record: bool = False, output_path: Optional[str] = None) -> ExecutionSpec:
     wall = config.execution_timeout
-    if deadline is not None:
-        wall = max(1.0, min(wall, deadline - time.monotonic() + 1.0))
+    # Near the search's time limit an execution gets only the time that is left (plus a
+    # second): if that ends it, the search ran out of time; the program did not hang.
+    cut = deadline is not None and deadline - time.monotonic() + 1.0 < wall
+    if cut:
+        wall = max(1.0, deadline - time.monotonic() + 1.0)
     return ExecutionSpec(config.script, config.argv, config.model, policy, record=record,
                          max_steps=config.max_steps, include=config.include, epoch=epoch,
-                         wall_timeout=wall, output_path=output_path,
+                         wall_timeout=wall, wall_cut=cut, output_path=output_path,
                          target=config.target.run if config.target is not None else None)
 
 

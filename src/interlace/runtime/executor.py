@@ -54,6 +54,9 @@ class ExecutionSpec:
     epoch: float = 0.0
     #: Wall-clock seconds before the parent kills the execution as hung.
     wall_timeout: float = 30.0
+    #: ``wall_timeout`` was cut short to end the search at its time limit: reaching it means
+    #: the search ran out of time, never that the program hangs.
+    wall_cut: bool = False
     #: Where the program's stdout/stderr go (``None``: discarded).
     output_path: Optional[str] = None
     watchdog_threshold: float = 0.25
@@ -121,8 +124,17 @@ class RunningExecution:
                 "events": None}
 
     def hung(self) -> dict:
-        """Kill it: the deadline passed.  The outcome says so."""
+        """Kill it: the deadline passed.  The outcome says so.
+
+        When the limit was only the search's own time limit (``wall_cut``), the outcome is
+        ``out_of_time`` and not a failure: the search stops there, as it would at its limit.
+        """
         self.kill()
+        if self.spec.wall_cut:
+            return {"failed": False, "out_of_time": True, "kind": "out-of-time",
+                    "summary": "the search's time limit ended this execution", "details": "",
+                    "steps": None, "deviations": list(self.spec.policy.deviations),
+                    "events": None}
         return {"failed": True, "kind": "hang", "summary":
                 f"execution did not finish within {self.spec.wall_timeout:g} s of wall time "
                 "(blocked outside interlace's control, or too slow)", "details": "",
