@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+
 import pytest
 
 from conftest import ROOT
@@ -30,3 +35,53 @@ def test_time_limit_cutting_an_execution_is_running_out_of_time_not_a_hang():
 def test_an_execution_that_really_exceeds_its_own_limit_is_still_a_hang():
     outcome = run_execution(_spec("select_then_lock.py", "3", wall_timeout=1.0))
     assert outcome["failed"] and outcome["kind"] == "hang"
+
+
+def _alive(pid: int) -> bool:
+    """A process that exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def _wait_until(predicate, tries: int = 600) -> bool:
+    import time
+    for _ in range(tries):  # a bound on attempts, not an assertion about time
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs /proc")
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
+def test_killing_the_search_leaves_no_execution_and_no_file(tmp_path, how):
+    log = tmp_path / "pids"
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp)}
+    search_process = subprocess.Popen(
+        [sys.executable, "-m", "interlace", "run", str(HOSTILE / "blocks_in_a_subprocess.py"),
+         "--", str(log)], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        assert _wait_until(lambda: log.exists() and log.read_text().count("\n") >= 2)
+        execution, sleeper = map(int, log.read_text().splitlines()[-1].split())
+        assert _alive(execution) and _alive(sleeper)
+        search_process.send_signal(how)
+        search_process.wait(timeout=60)
+        if how == signal.SIGTERM:  # handled like Ctrl-C
+            assert search_process.returncode == 130, search_process.stdout.read()
+        assert _wait_until(lambda: not _alive(execution))
+        if how == signal.SIGTERM:  # the whole process group of the execution is killed
+            assert _wait_until(lambda: not _alive(sleeper))
+        assert list(temp.iterdir()) == []
+    finally:
+        search_process.kill()
+        search_process.wait()
+        for line in log.read_text().splitlines() if log.exists() else ():
+            for pid in map(int, line.split()):
+                if _alive(pid):
+                    os.kill(pid, signal.SIGKILL)

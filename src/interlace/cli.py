@@ -218,6 +218,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         argv, script_args = argv[:split], argv[split + 1:]
     args = parser.parse_args(argv)
     args.args = script_args
+    from .runtime.executor import terminate_as_interrupt
+    terminate_as_interrupt()
     try:
         return args.func(args)
     except UsageError as exc:

@@ -135,6 +135,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_SETTINGS] = settings
     if settings.active:
         _lock_factories.install()
+        from .runtime.executor import terminate_as_interrupt
+        terminate_as_interrupt()  # SIGTERM stops the session as Ctrl-C does, cleaning up
     api.pytest_session.replay_token = settings.replay
     config.pluginmanager.register(_Summary(config, settings), "interlace-summary")
 

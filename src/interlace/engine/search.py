@@ -8,11 +8,10 @@ produce the trace.
 
 from __future__ import annotations
 
-import os
 import random
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Optional
 
 from ..models import Model
@@ -318,15 +317,16 @@ def _finish_failure(config: SearchConfig, result: SearchResult, failing: dict, e
 
 
 def replay_recorded(config: SearchConfig, deviations, epoch: Optional[float] = None) -> tuple[dict, str]:
-    """Run one schedule with full recording; return the outcome and the program's output."""
-    handle, path = tempfile.mkstemp(prefix="interlace-output-")
-    os.close(handle)
-    try:
-        outcome = run_execution(_spec(config, PolicySpec("replay", deviations=tuple(deviations)),
-                                      epoch if epoch is not None else time.time(), None,
-                                      record=True, output_path=path))
-        with open(path, encoding="utf-8", errors="replace") as stream:
-            output = stream.read()
-    finally:
-        os.unlink(path)
+    """Run one schedule with full recording; return the outcome and the program's output.
+
+    The output goes to an unnamed temporary file: even a search killed with SIGKILL leaves
+    no file behind.
+    """
+    with tempfile.TemporaryFile(prefix="interlace-output-") as stream:
+        spec = replace(_spec(config, PolicySpec("replay", deviations=tuple(deviations)),
+                             epoch if epoch is not None else time.time(), None, record=True),
+                       output_fd=stream.fileno())
+        outcome = run_execution(spec)
+        stream.seek(0)
+        output = stream.read().decode("utf-8", errors="replace")
     return outcome, output

@@ -57,8 +57,11 @@ class ExecutionSpec:
     #: ``wall_timeout`` was cut short to end the search at its time limit: reaching it means
     #: the search ran out of time, never that the program hangs.
     wall_cut: bool = False
-    #: Where the program's stdout/stderr go (``None``: discarded).
+    #: Where the program's stdout/stderr go (``None``: discarded)...
     output_path: Optional[str] = None
+    #: ...or an open file descriptor for them (an unnamed temporary file: nothing is left
+    #: behind even if the search process is killed).
+    output_fd: Optional[int] = None
     watchdog_threshold: float = 0.25
     #: With ``record``: also the values read (for traces people read; systematic search skips it).
     record_values: bool = True
@@ -78,6 +81,22 @@ def make_policy(spec: PolicySpec):
     if spec.name == "systematic":
         return SystematicPolicy(spec.prefix, dict(spec.sleep), spec.stop_when_asleep)
     raise ValueError(f"unknown policy {spec.name!r}")
+
+
+def terminate_as_interrupt() -> None:
+    """Handle SIGTERM like Ctrl-C: the search stops, kills its executions and cleans up.
+
+    Only when nobody chose a handler already, and only from the main thread (where Python
+    runs signal handlers)."""
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _raise_interrupt)
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def run_execution(spec: ExecutionSpec) -> dict:
@@ -165,6 +184,7 @@ def start_execution(spec: ExecutionSpec) -> RunningExecution:
     _reap()
     code = _script_code(spec.script, spec.model, spec.record) if spec.target is None else None
     read_fd, write_fd = os.pipe()
+    parent = os.getpid()
     sys.stdout.flush()
     sys.stderr.flush()
     with warnings.catch_warnings():
@@ -179,10 +199,12 @@ def start_execution(spec: ExecutionSpec) -> RunningExecution:
     if pid == 0:  # child
         os.close(read_fd)
         try:
+            _die_with(parent)
             _child(spec, write_fd, code)
         finally:
             os._exit(70)
     gc.unfreeze()
+    _own_group(pid)
     os.close(write_fd)
     return RunningExecution(spec, pid, read_fd, time.monotonic() + spec.wall_timeout)
 
@@ -231,6 +253,7 @@ def _preload_child_modules() -> None:
         return
     import importlib
 
+    _load_libc()
     from . import current, patches, policies, scheduler, watchdog  # noqa: F401
     from ..hooks import make_hooks  # noqa: F401
     from ..hooks.scope import Scope
@@ -241,11 +264,55 @@ def _preload_child_modules() -> None:
 
 
 def _kill(pid: int) -> None:
+    """Kill an execution and every process it started (its process group), then reap it."""
+    for kill in (os.killpg, os.kill):
+        try:
+            kill(pid, signal.SIGKILL)
+            break
+        except (ProcessLookupError, PermissionError):
+            continue
     try:
-        os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
-    except (ProcessLookupError, ChildProcessError):
+    except ChildProcessError:
         pass
+
+
+def _own_group(pid: int) -> None:
+    """Put an execution in a process group of its own (done on both sides of the fork, so
+    that whichever runs first, a kill of the group never misses what the child started)."""
+    try:
+        os.setpgid(pid, pid)
+    except OSError:  # it already exited, or it already did it itself
+        pass
+
+
+_PR_SET_PDEATHSIG = 1
+_libc: Any = None
+
+
+def _load_libc() -> Any:
+    """libc for ``prctl``, loaded once in the parent (Linux only; ``None`` elsewhere)."""
+    global _libc
+    if _libc is None and sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            _libc = ctypes.CDLL(None, use_errno=True)
+        except OSError:
+            _libc = False
+    return _libc or None
+
+
+def _die_with(parent: int) -> None:
+    """In a child: its own process group, and (Linux) SIGKILL when the parent dies.
+
+    A search killed by SIGKILL cannot clean up; its executions must not outlive it.
+    """
+    _own_group(0)
+    libc = _load_libc()
+    if libc is not None:
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(0)
 
 
 def _status_text(status: int) -> str:
@@ -261,7 +328,9 @@ def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType]) -
     from .scheduler import Scheduler
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
-    _redirect_output(spec.output_path)
+    if signal.getsignal(signal.SIGTERM) is _raise_interrupt:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the search's handler, not the program's
+    _redirect_output(spec.output_path, spec.output_fd)
     finished = []
 
     def finish(outcome: dict) -> None:
@@ -332,7 +401,11 @@ def _print_to_output_fds() -> None:
     sys.stderr = open(2, "w", buffering=1, closefd=False)
 
 
-def _redirect_output(path: Optional[str]) -> None:
+def _redirect_output(path: Optional[str], fd: Optional[int] = None) -> None:
+    if fd is not None:
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        return
     target = os.open(path or os.devnull, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(target, 1)
     os.dup2(target, 2)
