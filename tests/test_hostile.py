@@ -85,3 +85,24 @@ def test_killing_the_search_leaves_no_execution_and_no_file(tmp_path, how):
             for pid in map(int, line.split()):
                 if _alive(pid):
                     os.kill(pid, signal.SIGKILL)
+
+
+# program -> arguments: correct programs that are hostile to the tool; no finding allowed
+CORRECT = {
+    "fork_child_raises.py": (),
+    "multiprocessing_queue.py": (),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(CORRECT))
+def test_hostile_but_correct_programs_give_no_finding(name):
+    result = search(SearchConfig(script=str(HOSTILE / name), argv=CORRECT[name], budget=12,
+                                 timeout=120))
+    assert result.verdict == "no-bug-found", (result.kind, result.summary, result.details)
+    assert result.executions == 12
+
+
+def test_a_forked_process_is_not_part_of_the_execution():
+    outcome = run_execution(_spec("fork_child_raises.py"))
+    assert not outcome["failed"], (outcome["summary"], outcome.get("details"))

@@ -357,6 +357,12 @@ def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType]) -
                       finish=finish, record_values=spec.record_values)
     current.scheduler = sched
     hooks = make_hooks(Scope(spec.include), spec.model, spec.record, sched.dispatch)
+    execution = os.getpid()
+    # While the program forks, the patched primitives act as the real ones: threading's own
+    # after-fork hook (which runs before ours, in the new process) takes locks.
+    os.register_at_fork(before=lambda: setattr(current, "scheduler", None),
+                        after_in_parent=lambda: setattr(current, "scheduler", sched),
+                        after_in_child=lambda: _leave_execution(sched, hooks, write_fd))
     patches.install(hooks.attach_thread, spec.epoch)
     if code is not None:
         module = _enter_main_module(spec)
@@ -371,13 +377,59 @@ def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType]) -
         else:
             spec.target()  # a call: the hooks see its frames start like any other
     except SystemExit as exc:
+        if os.getpid() != execution:
+            _end_forked_process(exc)
         if exc.code not in (None, 0):
             what = "the script" if code is not None else "the program"
             sched.fail("exit", f"{what} exited with status {exc.code!r}")
     except BaseException as exc:  # noqa: BLE001 - the program's own failure
+        if os.getpid() != execution:
+            _end_forked_process(exc)
         sched.fail_exception(exc, sched.threads[0])
+    if os.getpid() != execution:
+        _end_forked_process(None)
     sched.main_finished()
     sched.conclude({"failed": False})
+
+
+def _leave_execution(sched: Any, hooks: Any, write_fd: int) -> None:
+    """In a process the program forked (``os.fork``, ``multiprocessing``): not part of the
+    execution.  It runs as plain Python, unscheduled; it never reports an outcome (its
+    exceptions are its own business, as they would be without interlace), and it dies with
+    the execution."""
+    from . import current
+    current.scheduler = None  # every patched primitive falls back to the real one
+    sched._recording = True  # any hook call left returns at once
+    try:
+        hooks.uninstall()
+    except Exception:  # noqa: BLE001 - best effort: the scheduler is inert anyway
+        pass
+    try:
+        os.close(write_fd)
+    except OSError:
+        pass
+    libc = _load_libc()
+    if libc is not None:
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def _end_forked_process(exc: Optional[BaseException]) -> None:
+    """A forked process ran the rest of the script: end it as ``python`` would."""
+    import atexit
+    status = 0
+    if isinstance(exc, SystemExit):
+        status = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if not isinstance(exc.code, (int, type(None))):
+            print(exc.code, file=sys.stderr)
+    elif exc is not None:
+        sys.excepthook(type(exc), exc, exc.__traceback__)
+        status = 1
+    try:
+        atexit._run_exitfuncs()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
 
 
 def _enter_main_module(spec: ExecutionSpec) -> types.ModuleType:

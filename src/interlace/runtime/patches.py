@@ -105,6 +105,12 @@ class _StartedFlag:
     def clear(self) -> None:
         self._flag = False
 
+    def _at_fork_reinit(self) -> None:
+        """threading's after-fork hook calls this in a forked child (``Event`` has it)."""
+        self._gate = sync._real_lock()
+        if not self._flag:
+            self._gate.acquire()
+
 
 def _make_start(attach_thread: Callable[[], None]) -> Callable[[threading.Thread], None]:
     def start(self: threading.Thread) -> None:
