@@ -106,3 +106,21 @@ def test_hostile_but_correct_programs_give_no_finding(name):
 def test_a_forked_process_is_not_part_of_the_execution():
     outcome = run_execution(_spec("fork_child_raises.py"))
     assert not outcome["failed"], (outcome["summary"], outcome.get("details"))
+
+
+def test_a_thread_busy_in_a_long_c_call_is_not_blocked_outside_control():
+    # A threshold far below the call's length: a wall-clock watchdog would fire at once.
+    outcome = run_execution(_spec("busy_in_a_c_call.py", "300000", watchdog_threshold=0.001))
+    assert not outcome["failed"], outcome["summary"]
+    assert outcome["outside"] == []
+
+
+@pytest.mark.slow
+def test_a_race_after_heavy_cpu_work_gives_the_same_token_every_time():
+    config = SearchConfig(script=str(HOSTILE / "cpu_then_race.py"), argv=("200000",),
+                          strategy="random", budget=40, timeout=300, seed=3)
+    first, second = search(config), search(config)
+    assert first.found and second.found
+    assert str(first.schedule) == str(second.schedule)
+    assert first.executions_to_bug == second.executions_to_bug
+    assert first.warnings == second.warnings == []

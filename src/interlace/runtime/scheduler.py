@@ -108,6 +108,7 @@ class Scheduler:
         main.baton.release()  # the main thread starts out running
         main.baton.acquire()
         main.ident = self.running = _thread.get_ident()
+        main.native_id = _thread.get_native_id()
         self.current = main
         policy.attach(self)
 
@@ -142,6 +143,7 @@ class Scheduler:
     def thread_main(self, mt: ManagedThread, body: Callable[[], None], attach: Callable[[], None]) -> None:
         """Body of every managed thread: wait for the first turn, run, report, hand over."""
         mt.ident = _thread.get_ident()
+        mt.native_id = _thread.get_native_id()
         attach()
         self._park(mt)
         self.touch(mt, write=False, kind="begin")  # ordered after the start that created it

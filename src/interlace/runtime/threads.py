@@ -74,6 +74,8 @@ class ManagedThread:
     #: Locks currently held, in acquisition order (for deadlock and lock-order reports).
     held: list = field(default_factory=list)
     ident: Optional[int] = None
+    #: The kernel's id of the thread (``threading.get_native_id``), for the watchdog.
+    native_id: Optional[int] = None
 
     def __post_init__(self) -> None:
         self.baton.acquire()
