@@ -90,6 +90,7 @@ def test_killing_the_search_leaves_no_execution_and_no_file(tmp_path, how):
 # program -> arguments: correct programs that are hostile to the tool; no finding allowed
 CORRECT = {
     "fork_child_raises.py": (),
+    "polite_spinner.py": (),
     "multiprocessing_queue.py": (),
 }
 
@@ -124,3 +125,30 @@ def test_a_race_after_heavy_cpu_work_gives_the_same_token_every_time():
     assert str(first.schedule) == str(second.schedule)
     assert first.executions_to_bug == second.executions_to_bug
     assert first.warnings == second.warnings == []
+
+
+@pytest.mark.slow
+def test_a_long_correct_program_simply_runs():
+    result = search(SearchConfig(script=str(HOSTILE / "long_locked_increments.py"), budget=2,
+                                 timeout=300))
+    assert result.verdict == "no-bug-found" and result.executions == 2
+    assert result.warnings == []
+
+
+def test_an_execution_that_never_ends_is_stopped_unfinished_not_reported_as_a_bug():
+    outcome = run_execution(_spec("spin_forever.py", max_steps=300))
+    assert not outcome["failed"] and outcome["unfinished"]
+    assert "under a fair round-robin schedule" in outcome["summary"]
+
+
+def test_a_too_small_step_limit_is_a_caveat_of_the_result():
+    result = search(SearchConfig(script=str(HOSTILE / "long_locked_increments.py"),
+                                 argv=("300",), budget=3, max_steps=200))
+    assert result.verdict == "no-bug-found" and result.executions == 3
+    assert any("raise --max-steps" in w for w in result.warnings), result.warnings
+
+
+def test_a_polite_spinner_finishes_under_the_fair_schedule():
+    # the default schedule never preempts the spinner: the fair phase lets the producer run
+    outcome = run_execution(_spec("polite_spinner.py", max_steps=300))
+    assert not outcome["failed"] and not outcome.get("unfinished"), outcome.get("summary")

@@ -48,7 +48,7 @@ class Failure:
     """What went wrong in the failing interleaving (it happened in a child process, so the
     exception itself is gone; its type, message and traceback are kept as text)."""
 
-    #: ``exception``, ``assertion``, ``invariant``, ``deadlock``, ``livelock``, ``exit``,
+    #: ``exception``, ``assertion``, ``invariant``, ``deadlock``, ``exit``,
     #: ``hang`` (an execution exceeded its wall-clock limit) or ``crash`` (the interpreter died).
     kind: str
     #: One line, e.g. ``ValueError: overdrawn (in thread withdraw-2)``.

@@ -91,7 +91,8 @@ def _add_common(parser: argparse.ArgumentParser, model: bool = True) -> None:
                             help="switch model: free-threaded (default), gil, gil-3.9, or all "
                                  "(search each; on a bug, say under which models it occurs)")
     parser.add_argument("--max-steps", type=_positive_int, default=search_mod.DEFAULT_MAX_STEPS,
-                        help="scheduling steps after which an execution counts as a livelock")
+                        help="scheduling points chosen by the strategy; then a fair schedule for as many "
+                             "again, after which an unfinished execution is a caveat")
     parser.add_argument("--include", action="append", default=[], metavar="PACKAGE",
                         help="also put switch points inside this installed package (repeatable)")
     parser.add_argument("--json", metavar="PATH", help="write the result as JSON")

@@ -253,7 +253,8 @@ def _search_random(config: SearchConfig, progress: Optional[ProgressFn]) -> Sear
 
 def _summary(outcome: dict) -> dict:
     """What a finished execution leaves for the result (its caveats), without its trace."""
-    return {k: outcome.get(k) for k in ("outside", "uncontrolled_locks", "lock_order")}
+    return {k: outcome.get(k) for k in ("outside", "uncontrolled_locks", "lock_order",
+                                        "unfinished", "summary")}
 
 
 def _spec(config: SearchConfig, policy: PolicySpec, epoch: float, deadline: Optional[float],
@@ -271,6 +272,10 @@ def _spec(config: SearchConfig, policy: PolicySpec, epoch: float, deadline: Opti
 
 
 def _collect_caveats(outcome: dict, warnings: set, inversions: set) -> None:
+    if outcome.get("unfinished"):
+        warnings.add(f"an execution {outcome.get('summary')}, so its end was not explored: the "
+                     "program may livelock (threads that run on without progress), or it may "
+                     "just be long (raise --max-steps to let it finish)")
     for note in outcome.get("outside") or ():
         warnings.add(note)
     for label in outcome.get("uncontrolled_locks") or ():
