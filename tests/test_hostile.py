@@ -152,3 +152,24 @@ def test_a_polite_spinner_finishes_under_the_fair_schedule():
     # the default schedule never preempts the spinner: the fair phase lets the producer run
     outcome = run_execution(_spec("polite_spinner.py", max_steps=300))
     assert not outcome["failed"] and not outcome.get("unfinished"), outcome.get("summary")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs /proc")
+def test_a_failing_execution_runs_the_programs_finally_and_atexit(tmp_path):
+    log = tmp_path / "log"
+    outcome = run_execution(_spec("worker_fails_cleanup_in_finally.py", str(log)))
+    assert outcome["failed"] and outcome["kind"] == "assertion", outcome["summary"]
+    helper, scratch = log.read_text().split()
+    # the parent has the verdict before the clean-up ends: wait for it (bounded by attempts)
+    assert _wait_until(lambda: not _alive(int(helper)) and not os.path.exists(scratch))
+
+
+@pytest.mark.slow
+def test_no_helper_process_or_directory_survives_a_search(tmp_path):
+    log = tmp_path / "log"
+    result = search(SearchConfig(script=str(HOSTILE / "worker_fails_cleanup_in_finally.py"),
+                                 argv=(str(log),), budget=50))
+    assert result.found and result.kind == "assertion"
+    for line in log.read_text().splitlines():
+        helper, scratch = line.split()
+        assert _wait_until(lambda: not _alive(int(helper)) and not os.path.exists(scratch))

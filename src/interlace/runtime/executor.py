@@ -9,6 +9,7 @@ wedged execution killable.
 
 from __future__ import annotations
 
+import atexit
 import builtins
 import gc
 import os
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from ..models import Model
+from .scheduler import Abort
 
 
 @dataclass(frozen=True)
@@ -334,8 +336,8 @@ def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType]) -
     finished = []
 
     def finish(outcome: dict) -> None:
-        if finished:
-            os._exit(0)
+        if finished:  # a thread that ran on while the program cleans up: it waits for the end
+            _end_of_thread(sched)
         finished.append(True)
         sys.stdout.flush()
         sys.stderr.flush()
@@ -346,12 +348,13 @@ def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType]) -
             outcome["summary"] = str(outcome.get("summary")) + f" [trace lost: {exc}]"
             payload = pickle.dumps(outcome)
         # Length first: the parent has the outcome as soon as it is written, without waiting
-        # for this process to tear itself down (which is what closes the pipe).
+        # for this process to clean up and tear itself down (which is what closes the pipe).
         view = memoryview(len(payload).to_bytes(8, "little") + payload)
         while view:
             written = os.write(write_fd, view)
             view = view[written:]
-        os._exit(0)
+        os.close(write_fd)
+        _clean_up(sched)
 
     sched = Scheduler(make_policy(spec.policy), record=spec.record, max_steps=spec.max_steps,
                       finish=finish, record_values=spec.record_values)
@@ -361,7 +364,7 @@ def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType]) -
     # While the program forks, the patched primitives act as the real ones: threading's own
     # after-fork hook (which runs before ours, in the new process) takes locks.
     os.register_at_fork(before=lambda: setattr(current, "scheduler", None),
-                        after_in_parent=lambda: setattr(current, "scheduler", sched),
+                        after_in_parent=lambda: sched.finished or setattr(current, "scheduler", sched),
                         after_in_child=lambda: _leave_execution(sched, hooks, write_fd))
     patches.install(hooks.attach_thread, spec.epoch)
     if code is not None:
@@ -370,12 +373,24 @@ def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType]) -
         _print_to_output_fds()
     watchdog.start(sched, spec.watchdog_threshold)
     hooks.install()
+    atexit._clear()  # the parent's handlers (pytest's, say) are not the program's
+    try:
+        _run_program(spec, sched, hooks, code, module if code is not None else None, execution)
+    except Abort:  # the execution ended: its outcome is sent; the program cleans up below
+        pass
+    _exit_after_clean_up()
+
+
+def _run_program(spec: ExecutionSpec, sched: Any, hooks: Any, code: Optional[types.CodeType],
+                 module: Optional[types.ModuleType], execution: int) -> None:
     try:
         if code is not None:
             hooks.enter_module(code)
             exec(code, module.__dict__)
         else:
             spec.target()  # a call: the hooks see its frames start like any other
+    except Abort:
+        raise
     except SystemExit as exc:
         if os.getpid() != execution:
             _end_forked_process(exc)
@@ -388,8 +403,62 @@ def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType]) -
         sched.fail_exception(exc, sched.threads[0])
     if os.getpid() != execution:
         _end_forked_process(None)
+    if sched.finished:  # ended meanwhile (main came back from native code after the end)
+        raise Abort()
     sched.main_finished()
     sched.conclude({"failed": False})
+
+
+#: Wall-clock seconds the program's clean-up (``finally`` blocks, ``atexit``) may take after
+#: its outcome was sent; the parent already has the verdict, so this never changes a result.
+CLEAN_UP_SECONDS = 5.0
+
+
+def _clean_up(sched: Any) -> None:
+    """After the outcome is sent: let the program clean up as it would at its end.
+
+    The main thread unwinds (an ``Abort`` out of wherever it waits runs the script's
+    ``finally`` blocks), then runs the program's ``atexit`` handlers; other threads stay
+    parked.  Unscheduled from here on, and bounded: a clean-up that blocks is cut short.
+    """
+    import _thread
+    _thread.start_new_thread(_exit_later, (CLEAN_UP_SECONDS,))
+    sched.go_inert()
+    main = sched.threads[0]
+    if _thread.get_ident() == main.ident:
+        raise Abort()
+    try:
+        main.baton.release()  # parked: it wakes, sees the execution finished, and unwinds
+    except RuntimeError:  # not parked (blocked in native code): it unwinds when it is back
+        pass
+    _end_of_thread(sched)
+
+
+def _end_of_thread(sched: Any) -> None:
+    """A thread other than main, after the end: main cleans up; this one waits for the exit."""
+    import _thread
+    if _thread.get_ident() == sched.threads[0].ident:
+        raise Abort()
+    forever = _thread.allocate_lock()
+    forever.acquire()
+    forever.acquire()
+
+
+def _exit_later(seconds: float) -> None:
+    from .patches import _real_sleep
+    _real_sleep(seconds)
+    os._exit(0)
+
+
+def _exit_after_clean_up() -> None:
+    try:
+        atexit._run_exitfuncs()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(0)
 
 
 def _leave_execution(sched: Any, hooks: Any, write_fd: int) -> None:
@@ -415,7 +484,6 @@ def _leave_execution(sched: Any, hooks: Any, write_fd: int) -> None:
 
 def _end_forked_process(exc: Optional[BaseException]) -> None:
     """A forked process ran the rest of the script: end it as ``python`` would."""
-    import atexit
     status = 0
     if isinstance(exc, SystemExit):
         status = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)

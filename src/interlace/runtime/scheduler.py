@@ -474,6 +474,15 @@ class Scheduler:
         self.conclude({"failed": True, "kind": kind, "summary": summary, "details": details,
                        "thread": (thread or self.current).name if (thread or self.current) else None})
 
+    def go_inert(self) -> None:
+        """The execution is over (its outcome sent): from now on the program's remaining code
+        (its ``finally`` blocks and ``atexit`` handlers) runs unscheduled: hooks return at
+        once, and the patched primitives act as the real ones."""
+        from . import current
+        self.finished = True
+        self._recording = True
+        current.scheduler = None
+
     def conclude(self, outcome: dict) -> None:
         self.finished = True
         outcome.update({
