@@ -173,3 +173,26 @@ def test_no_helper_process_or_directory_survives_a_search(tmp_path):
     for line in log.read_text().splitlines():
         helper, scratch = line.split()
         assert _wait_until(lambda: not _alive(int(helper)) and not os.path.exists(scratch))
+
+
+def test_every_execution_reads_the_same_standard_input(tmp_path):
+    out = tmp_path / "r.json"
+    result = subprocess.run([sys.executable, "-m", "interlace", "run",
+                             str(HOSTILE / "reads_stdin.py"), "--budget", "5", "--json", str(out)],
+                            input="3\n", capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert '"executions": 5' in out.read_text()
+
+
+@pytest.mark.slow
+def test_simultaneous_executions_have_their_own_temporary_directory(tmp_path):
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    out = tmp_path / "r.json"
+    result = subprocess.run([sys.executable, "-m", "interlace", "run",
+                             str(HOSTILE / "fixed_temp_file.py"), "--budget", "40", "--jobs", "2",
+                             "--json", str(out)], env={**os.environ, "TMPDIR": str(temp)},
+                            capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert '"executions": 40' in out.read_text()
+    assert list(temp.iterdir()) == []  # every execution's directory was removed

@@ -139,6 +139,7 @@ class RunningExecution:
             return None
         self._close()
         _, status = os.waitpid(self.pid, 0)
+        _remove_temp_dir(self.pid)
         return {"failed": True, "kind": "crash", "summary":
                 f"the interpreter died during the execution ({_status_text(status)})",
                 "details": "", "steps": None, "deviations": list(self.spec.policy.deviations),
@@ -185,6 +186,9 @@ def start_execution(spec: ExecutionSpec) -> RunningExecution:
     _preload_child_modules()
     _reap()
     code = _script_code(spec.script, spec.model, spec.record) if spec.target is None else None
+    stdin = _standard_input() if code is not None else None
+    import tempfile
+    temp_dir = tempfile.mkdtemp(prefix="interlace-execution-")
     read_fd, write_fd = os.pipe()
     parent = os.getpid()
     sys.stdout.flush()
@@ -202,10 +206,14 @@ def start_execution(spec: ExecutionSpec) -> RunningExecution:
         os.close(read_fd)
         try:
             _die_with(parent)
+            _own_temp_dir(temp_dir)
+            if stdin is not None:
+                _feed_standard_input(stdin)
             _child(spec, write_fd, code)
         finally:
             os._exit(70)
     gc.unfreeze()
+    _temp_dirs[pid] = temp_dir
     _own_group(pid)
     os.close(write_fd)
     return RunningExecution(spec, pid, read_fd, time.monotonic() + spec.wall_timeout)
@@ -216,15 +224,88 @@ _preloaded = False
 _exited: list[int] = []
 
 
-def _reap() -> None:
-    """Collect the children that have finished exiting (no zombies pile up)."""
+def _reap(block: bool = False) -> None:
+    """Collect the children that have finished exiting (no zombies pile up), and remove their
+    temporary directories.  ``block``: wait for all of them (at the search process's exit;
+    each has at most ``CLEAN_UP_SECONDS`` left)."""
     for pid in list(_exited):
         try:
-            done, _ = os.waitpid(pid, os.WNOHANG)
+            done, _ = os.waitpid(pid, 0 if block else os.WNOHANG)
         except ChildProcessError:
             done = pid
         if done:
             _exited.remove(pid)
+            _remove_temp_dir(pid)
+
+
+#: Each execution's own temporary directory (its ``TMPDIR``), by child pid, until reaped.
+_temp_dirs: dict[int, str] = {}
+
+
+def _remove_temp_dir(pid: int) -> None:
+    import shutil
+    path = _temp_dirs.pop(pid, None)
+    if path is not None:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+atexit.register(_reap, True)
+
+
+#: Standard input of the search process, read once and fed to every execution (``None``: a
+#: terminal, nothing, or something that is not a file or pipe: left as it is).
+_stdin: Optional[bytes] = None
+_stdin_read = False
+#: More than this is not standard input a test feeds a script.
+_STDIN_LIMIT = 64 << 20
+
+
+def _standard_input() -> Optional[bytes]:
+    """Read the search process's stdin once (a file or a pipe only), so that every execution
+    sees the same input: otherwise the first one would consume it and the rest see it empty."""
+    global _stdin, _stdin_read
+    if not _stdin_read:
+        _stdin_read = True
+        import stat
+        try:
+            mode = os.fstat(0).st_mode
+        except OSError:
+            return None
+        if stat.S_ISREG(mode) or stat.S_ISFIFO(mode):
+            chunks, size = [], 0
+            while size < _STDIN_LIMIT:
+                chunk = os.read(0, 1 << 20)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+            _stdin = b"".join(chunks)
+    return _stdin
+
+
+def _feed_standard_input(data: bytes) -> None:
+    """In the child: fd 0 becomes a fresh file holding ``data``, read from its start."""
+    import tempfile
+    if hasattr(os, "memfd_create"):
+        fd = os.memfd_create("interlace-stdin")
+    else:
+        handle = tempfile.TemporaryFile()
+        fd = os.dup(handle.fileno())
+        handle.close()
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+    os.lseek(fd, 0, os.SEEK_SET)
+    os.dup2(fd, 0)
+    os.close(fd)
+
+
+def _own_temp_dir(path: str) -> None:
+    """In the child: ``path`` is this execution's temporary directory (``TMPDIR``, and what
+    ``tempfile`` uses), so executions running side by side never share a temporary file."""
+    import tempfile
+    os.environ["TMPDIR"] = path
+    tempfile.tempdir = None  # recomputed from TMPDIR on next use
 
 
 #: The script's code and what it was compiled from: ``(path, mtime, size) -> code``.
@@ -277,6 +358,7 @@ def _kill(pid: int) -> None:
         os.waitpid(pid, 0)
     except ChildProcessError:
         pass
+    _remove_temp_dir(pid)
 
 
 def _own_group(pid: int) -> None:
