@@ -89,6 +89,8 @@ def test_killing_the_search_leaves_no_execution_and_no_file(tmp_path, how):
 
 # program -> arguments: correct programs that are hostile to the tool; no finding allowed
 CORRECT = {
+    "closes_its_fds.py": (),
+    "custom_excepthook.py": (),
     "fork_child_raises.py": (),
     "polite_spinner.py": (),
     "multiprocessing_queue.py": (),
@@ -196,3 +198,18 @@ def test_simultaneous_executions_have_their_own_temporary_directory(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert '"executions": 40' in out.read_text()
     assert list(temp.iterdir()) == []  # every execution's directory was removed
+
+
+def test_outcome_survives_the_program_closing_every_descriptor():
+    outcome = run_execution(_spec("closes_its_fds.py"))
+    assert not outcome["failed"], outcome["summary"]
+    assert outcome["threads"] == ["MainThread", "Thread-1 (add)", "Thread-2 (add)"]
+
+
+def test_an_uncaught_exception_without_a_custom_excepthook_is_still_a_finding(tmp_path):
+    script = tmp_path / "fails.py"
+    script.write_text("import threading\nt = threading.Thread(target=lambda: 1 / 0)\n"
+                      "t.start()\nt.join()\n")
+    outcome = run_execution(ExecutionSpec(str(script), (), Model.FREE_THREADED,
+                                          PolicySpec("replay")))
+    assert outcome["failed"] and "ZeroDivisionError" in outcome["summary"]

@@ -124,9 +124,16 @@ class RunningExecution:
 
     #: Bytes read so far (the outcome's length, then the pickled outcome).
     received: int = 0
+    #: Shared memory where the child leaves its outcome if it cannot write to the pipe (the
+    #: program closed it: ``os.closerange(3, ...)``).
+    shared: Any = None
+    #: ``fd`` is no longer the pipe but a pidfd: readable when the child has exited.
+    awaiting_exit: bool = False
 
     def read(self) -> Optional[dict]:
         """Read what is there (call when ``fd`` is readable); the outcome once it is complete."""
+        if self.awaiting_exit:
+            return self._exited()
         chunk = os.read(self.fd, 1 << 20)
         if chunk:
             self.chunks.append(chunk)
@@ -134,12 +141,28 @@ class RunningExecution:
             data = b"".join(self.chunks) if self.received >= 8 else b""
             if data and len(data) >= 8 + int.from_bytes(data[:8], "little"):
                 self._close()
+                self._release_shared()
                 _exited.append(self.pid)  # reaped later: the outcome is what matters
                 return pickle.loads(data[8:])
             return None
+        self._close()  # the pipe closed before an outcome came: the child died, or the
+        # program closed the pipe; wait (selectably, with a pidfd) for the child's exit
+        if hasattr(os, "pidfd_open"):
+            try:
+                self.fd, self.awaiting_exit = os.pidfd_open(self.pid), True
+                return None
+            except OSError:
+                pass
+        return self._exited()
+
+    def _exited(self) -> dict:
         self._close()
         _, status = os.waitpid(self.pid, 0)
         _remove_temp_dir(self.pid)
+        outcome = _take_shared_outcome(self.shared)
+        self.shared = None
+        if outcome is not None:
+            return outcome
         return {"failed": True, "kind": "crash", "summary":
                 f"the interpreter died during the execution ({_status_text(status)})",
                 "details": "", "steps": None, "deviations": list(self.spec.policy.deviations),
@@ -174,11 +197,39 @@ class RunningExecution:
     def kill(self) -> None:
         _kill(self.pid)
         self._close()
+        self._release_shared()
 
     def _close(self) -> None:
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
+
+    def _release_shared(self) -> None:
+        if self.shared is not None:
+            self.shared.close()
+            self.shared = None
+
+
+#: Size of the shared memory for an outcome the pipe could not carry (virtual: pages are only
+#: used when written).
+_SHARED_OUTCOME_BYTES = 16 << 20
+
+
+def _take_shared_outcome(shared: Any) -> Optional[dict]:
+    if shared is None:
+        return None
+    try:
+        size = int.from_bytes(shared[:8], "little")
+        return pickle.loads(shared[8:8 + size]) if size else None
+    finally:
+        shared.close()
+
+
+def _put_shared_outcome(shared: Any, payload: bytes) -> None:
+    if 8 + len(payload) > len(shared):
+        return  # too large for the fallback: the parent reports the lost outcome
+    shared[8:8 + len(payload)] = payload
+    shared[:8] = len(payload).to_bytes(8, "little")
 
 
 def start_execution(spec: ExecutionSpec) -> RunningExecution:
@@ -189,7 +240,9 @@ def start_execution(spec: ExecutionSpec) -> RunningExecution:
     stdin = _standard_input() if code is not None else None
     import tempfile
     temp_dir = tempfile.mkdtemp(prefix="interlace-execution-")
+    import mmap
     read_fd, write_fd = os.pipe()
+    shared = mmap.mmap(-1, _SHARED_OUTCOME_BYTES)
     parent = os.getpid()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -209,14 +262,15 @@ def start_execution(spec: ExecutionSpec) -> RunningExecution:
             _own_temp_dir(temp_dir)
             if stdin is not None:
                 _feed_standard_input(stdin)
-            _child(spec, write_fd, code)
+            _child(spec, write_fd, code, shared)
         finally:
             os._exit(70)
     gc.unfreeze()
     _temp_dirs[pid] = temp_dir
     _own_group(pid)
     os.close(write_fd)
-    return RunningExecution(spec, pid, read_fd, time.monotonic() + spec.wall_timeout)
+    return RunningExecution(spec, pid, read_fd, time.monotonic() + spec.wall_timeout,
+                            shared=shared)
 
 
 _preloaded = False
@@ -405,7 +459,7 @@ def _status_text(status: int) -> str:
     return f"exit status {os.WEXITSTATUS(status)}"
 
 
-def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType]) -> None:
+def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType], shared: Any) -> None:
     from . import current, patches, watchdog
     from ..hooks import make_hooks
     from ..hooks.scope import Scope
@@ -415,6 +469,7 @@ def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType]) -
     if signal.getsignal(signal.SIGTERM) is _raise_interrupt:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the search's handler, not the program's
     _redirect_output(spec.output_path, spec.output_fd)
+    pipe = os.fstat(write_fd)
     finished = []
 
     def finish(outcome: dict) -> None:
@@ -432,10 +487,15 @@ def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType]) -
         # Length first: the parent has the outcome as soon as it is written, without waiting
         # for this process to clean up and tear itself down (which is what closes the pipe).
         view = memoryview(len(payload).to_bytes(8, "little") + payload)
-        while view:
-            written = os.write(write_fd, view)
-            view = view[written:]
-        os.close(write_fd)
+        try:
+            if not _same_file(write_fd, pipe):  # closed, and the number reused by the program
+                raise OSError("the outcome pipe was closed by the program")
+            while view:
+                written = os.write(write_fd, view)
+                view = view[written:]
+            os.close(write_fd)
+        except OSError:  # the program closed the pipe (os.closerange): shared memory then
+            _put_shared_outcome(shared, payload)
         _clean_up(sched)
 
     sched = Scheduler(make_policy(spec.policy), record=spec.record, max_steps=spec.max_steps,
@@ -447,7 +507,7 @@ def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType]) -
     # after-fork hook (which runs before ours, in the new process) takes locks.
     os.register_at_fork(before=lambda: setattr(current, "scheduler", None),
                         after_in_parent=lambda: sched.finished or setattr(current, "scheduler", sched),
-                        after_in_child=lambda: _leave_execution(sched, hooks, write_fd))
+                        after_in_child=lambda: _leave_execution(sched, hooks, write_fd, pipe))
     patches.install(hooks.attach_thread, spec.epoch)
     if code is not None:
         module = _enter_main_module(spec)
@@ -543,7 +603,16 @@ def _exit_after_clean_up() -> None:
             os._exit(0)
 
 
-def _leave_execution(sched: Any, hooks: Any, write_fd: int) -> None:
+def _same_file(fd: int, known: os.stat_result) -> bool:
+    """Is ``fd`` still the file it was (the program may have closed it, and reused the number)?"""
+    try:
+        now = os.fstat(fd)
+    except OSError:
+        return False
+    return (now.st_dev, now.st_ino) == (known.st_dev, known.st_ino)
+
+
+def _leave_execution(sched: Any, hooks: Any, write_fd: int, pipe: os.stat_result) -> None:
     """In a process the program forked (``os.fork``, ``multiprocessing``): not part of the
     execution.  It runs as plain Python, unscheduled; it never reports an outcome (its
     exceptions are its own business, as they would be without interlace), and it dies with
@@ -555,10 +624,8 @@ def _leave_execution(sched: Any, hooks: Any, write_fd: int) -> None:
         hooks.uninstall()
     except Exception:  # noqa: BLE001 - best effort: the scheduler is inert anyway
         pass
-    try:
+    if _same_file(write_fd, pipe):
         os.close(write_fd)
-    except OSError:
-        pass
     libc = _load_libc()
     if libc is not None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)

@@ -154,8 +154,25 @@ class Scheduler:
         except SystemExit:
             pass
         except BaseException as exc:  # noqa: BLE001 - any uncaught exception is a finding
-            self.fail_exception(exc, mt)
+            if not self._handled_by_excepthook(exc, mt):
+                self.fail_exception(exc, mt)
         self.thread_finished(mt)
+
+    def _handled_by_excepthook(self, exc: BaseException, mt: ManagedThread) -> bool:
+        """A program that installed its own ``threading.excepthook`` handles its threads'
+        uncaught exceptions itself (as with CPython, the hook runs in the failing thread):
+        the exception is not a finding, unless the hook itself raises."""
+        hook = threading.excepthook
+        if hook is getattr(threading, "__excepthook__", hook):
+            return False
+        args = threading.ExceptHookArgs((type(exc), exc, exc.__traceback__, mt.thread))
+        try:
+            hook(args)
+        except Abort:
+            raise
+        except BaseException as error:  # noqa: BLE001 - the hook's own failure
+            self.fail_exception(error, mt)
+        return True
 
     def thread_finished(self, mt: ManagedThread) -> None:
         with self.mutex:
