@@ -463,6 +463,8 @@ def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType], s
     from . import current, patches, watchdog
     from ..hooks import make_hooks
     from ..hooks.scope import Scope
+    import threading
+
     from .scheduler import Scheduler
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
@@ -515,7 +517,8 @@ def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType], s
         _print_to_output_fds()
     watchdog.start(sched, spec.watchdog_threshold)
     hooks.install()
-    atexit._clear()  # the parent's handlers (pytest's, say) are not the program's
+    atexit._clear()  # the parent's handlers (pytest's, say) are not the program's...
+    threading.excepthook = threading.__excepthook__  # ...nor is its threading.excepthook
     try:
         _run_program(spec, sched, hooks, code, module if code is not None else None, execution)
     except Abort:  # the execution ended: its outcome is sent; the program cleans up below
