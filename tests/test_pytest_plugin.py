@@ -478,3 +478,46 @@ def test_unittest_testcase_methods_are_said_to_run_unexplored(pytester):
     assert "interlace: explored 1 test in" in out
     assert ("interlace: 1 test ran once, unexplored: 1 not a plain test function "
             "(unittest.TestCase method, doctest or another plugin's item)") in out
+
+
+#: A minimal stand-in for pytest-asyncio (not installable on every CI interpreter): like it,
+#: it wraps each async test in a sync function that drives one event loop.
+ASYNC_PLUGIN = """
+import asyncio
+import functools
+import inspect
+
+import pytest
+
+LOOP = asyncio.new_event_loop()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_pyfunc_call(pyfuncitem):
+    function = pyfuncitem.obj
+    if inspect.iscoroutinefunction(function):
+        @functools.wraps(function)
+        def in_the_loop(*args, **kwargs):
+            LOOP.run_until_complete(function(*args, **kwargs))
+
+        pyfuncitem.obj = in_the_loop
+    yield
+"""
+
+
+def test_async_tests_wrapped_by_a_plugin_run_once(pytester):
+    pytester.makeconftest(ASYNC_PLUGIN)
+    pytester.makepyfile(test_async="""
+        import asyncio
+        import pytest
+
+        @pytest.mark.asyncio
+        async def test_sleeps():
+            await asyncio.sleep(0)
+
+        async def test_unmarked():
+            await asyncio.sleep(0)
+    """)
+    result = run(pytester, "--interlace", "-p", "no:asyncio")
+    result.assert_outcomes(passed=2)
+    assert "interlace: 2 tests ran once, unexplored: 2 async test" in result.stdout.str()

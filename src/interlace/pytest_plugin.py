@@ -221,7 +221,7 @@ def _why_not_explored(item: pytest.Function, settings: Settings) -> Optional[str
         if item.get_closest_marker(name) is not None:
             return f"marked {name}"
     function = item.obj
-    if inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function):
+    if _is_async(item):
         return "async test"
     if _explores_itself(function):
         return _EXPLORES_ITSELF
@@ -229,6 +229,31 @@ def _why_not_explored(item: pytest.Function, settings: Settings) -> Optional[str
     if unsafe:
         return f"uses {', '.join(unsafe)}"
     return None
+
+
+#: Markers of the async-test plugins (pytest-asyncio, anyio, pytest-trio).
+ASYNC_MARKERS = ("asyncio", "anyio", "trio")
+
+
+def _is_async(item: pytest.Function) -> bool:
+    """An ``async def`` test, also when an async plugin has already wrapped it in a sync
+    function that drives its event loop (pytest-asyncio does, in its own
+    ``pytest_pyfunc_call``): concurrent copies would share that one loop."""
+    candidates = [item.obj, getattr(item, "function", None)]
+    parent = getattr(item.parent, "obj", None)
+    if parent is not None:
+        candidates.append(getattr(parent, getattr(item, "originalname", item.name), None))
+    for candidate in candidates:
+        if candidate is None:
+            continue
+        candidate = getattr(candidate, "__func__", candidate)
+        try:
+            candidate = inspect.unwrap(candidate)
+        except ValueError:  # a cycle of __wrapped__
+            pass
+        if inspect.iscoroutinefunction(candidate) or inspect.isasyncgenfunction(candidate):
+            return True
+    return any(item.get_closest_marker(name) is not None for name in ASYNC_MARKERS)
 
 
 def _explore(item: pytest.Function, settings: Settings) -> bool:
