@@ -93,6 +93,9 @@ def _add_common(parser: argparse.ArgumentParser, model: bool = True) -> None:
     parser.add_argument("--max-steps", type=_positive_int, default=search_mod.DEFAULT_MAX_STEPS,
                         help="scheduling points chosen by the strategy; then a fair schedule for as many "
                              "again, after which an unfinished execution is a caveat")
+    parser.add_argument("--assume-no-timeouts", action="store_true",
+                        help="timed waits (Event.wait(5), acquire(timeout=...), join(timeout)...) "
+                             "give up only when no other thread can run; sleeps are unaffected")
     parser.add_argument("--include", action="append", default=[], metavar="PACKAGE",
                         help="also put switch points inside this installed package (repeatable)")
     parser.add_argument("--json", metavar="PATH", help="write the result as JSON")
@@ -134,7 +137,8 @@ def _config(args: argparse.Namespace, **overrides) -> search_mod.SearchConfig:
     _check_script(args.script)
     _check_include(args.include)
     fields = dict(script=os.path.abspath(args.script), argv=tuple(args.args),
-                  max_steps=args.max_steps, include=tuple(args.include))
+                  max_steps=args.max_steps, include=tuple(args.include),
+                  assume_no_timeouts=args.assume_no_timeouts)
     fields.update(overrides)
     return search_mod.SearchConfig(**fields)
 

@@ -47,7 +47,8 @@ SKIP_MARKERS = ("interlace_skip", "thread_unsafe")
 #: pytest-run-parallel): tests using them run once, as usual.
 THREAD_UNSAFE_FIXTURES = frozenset({"capsys", "capsysbinary", "capfd", "capfdbinary", "caplog",
                                     "recwarn"})
-MARKER_ARGUMENTS = ("threads", "budget", "strategy", "model", "seed", "timeout")
+MARKER_ARGUMENTS = ("threads", "budget", "strategy", "model", "seed", "timeout",
+                    "assume_no_timeouts")
 _NOT_ACTIVE = ""
 
 
@@ -68,6 +69,7 @@ class Settings:
     timeout: float
     include: tuple[str, ...]
     replay: Optional[str]
+    assume_no_timeouts: bool = False
 
     @property
     def active(self) -> bool:
@@ -108,6 +110,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help=f"seconds of search per test (default: {DEFAULT_TIMEOUT:g})")
     group.addoption("--interlace-include", action="append", default=[], metavar="PACKAGE",
                     help="also put switch points inside this installed package (repeatable)")
+    group.addoption("--interlace-assume-no-timeouts", action="store_true", default=False,
+                    help="timed waits (Event.wait(5), acquire(timeout=...), join(timeout)...) give "
+                         "up only when no other thread can run; sleeps are unaffected")
     group.addoption("--interlace-replay", default=None, metavar="TOKEN",
                     help="replay one recorded interleaving of the selected test (printed when "
                          "a test fails under --interlace)")
@@ -124,7 +129,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "interlace(threads=2, budget=100, strategy='pct', model='free-threaded', "
-        "seed=0, timeout=30): explore this test's interleavings (even without --interlace), "
+        "seed=0, timeout=30, assume_no_timeouts=False): explore this test's interleavings (even without --interlace), "
         "with these settings")
     config.addinivalue_line(
         "markers", "interlace_skip: under --interlace, run this test once, as usual")
@@ -167,7 +172,8 @@ def _settings(config: pytest.Config) -> Settings:
                     model=config.getoption("interlace_model"),
                     seed=config.getoption("interlace_seed"),
                     timeout=config.getoption("interlace_timeout"),
-                    include=include, replay=replay)
+                    include=include, replay=replay,
+                    assume_no_timeouts=config.getoption("interlace_assume_no_timeouts"))
 
 
 # -- running a test ----------------------------------------------------------------------------
@@ -314,16 +320,22 @@ def _item_options(item: pytest.Function, settings: Settings) -> tuple[int, dict,
                         f"(known: {', '.join(MARKER_ARGUMENTS)})")
     values.update(marked)
     threads = values.pop("threads")
+    assume = values.pop("assume_no_timeouts", settings.assume_no_timeouts)
+    if not isinstance(assume, bool):
+        raise TypeError(f"assume_no_timeouts must be True or False, got {type(assume).__name__}")
     if isinstance(threads, bool) or not isinstance(threads, int):
         raise TypeError(f"threads must be an integer, got {type(threads).__name__}")
     if threads < 1:
         raise ValueError(f"threads must be at least 1 (got {threads})")
     options = api.search_options(jobs=1, include=settings.include, **values)
+    options["assume_no_timeouts"] = assume
     flags = []  # what the replay needs besides the token: the token's hash covers these
     if "threads" not in marked and threads != DEFAULT_THREADS:
         flags += ["--interlace-threads", str(threads)]
     for package in settings.include:
         flags += ["--interlace-include", package]
+    if assume and "assume_no_timeouts" not in marked:
+        flags.append("--interlace-assume-no-timeouts")
     return threads, options, flags
 
 

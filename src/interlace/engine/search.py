@@ -71,6 +71,9 @@ class SearchConfig:
     shard: Optional[tuple[int, int]] = None
     #: A Python callable to run instead of ``script`` (the API and the pytest plugin).
     target: Optional[Target] = None
+    #: Timed waits (``Event.wait(5)``, ``acquire(timeout=...)``, ``join(timeout)``...) give up
+    #: only when no other thread can run: the program assumes its timeouts never expire.
+    assume_no_timeouts: bool = False
 
     def program_hash(self) -> str:
         """The ``HASH`` of this program's replay tokens (its source, or its target's code)."""
@@ -268,6 +271,7 @@ def _spec(config: SearchConfig, policy: PolicySpec, epoch: float, deadline: Opti
     return ExecutionSpec(config.script, config.argv, config.model, policy, record=record,
                          max_steps=config.max_steps, include=config.include, epoch=epoch,
                          wall_timeout=wall, wall_cut=cut, output_path=output_path,
+                         assume_no_timeouts=config.assume_no_timeouts,
                          target=config.target.run if config.target is not None else None)
 
 
@@ -319,6 +323,12 @@ def _finish_failure(config: SearchConfig, result: SearchResult, failing: dict, e
     for note in failing.get("outside") or ():
         if note not in result.warnings:
             result.warnings.append(note)
+    for note in failing.get("timeouts") or ():
+        result.warnings.append(
+            f"in this interleaving {note}: that can happen for real (the other thread was "
+            "slower than the timeout); if the program assumes its timeouts never expire, "
+            "search with --assume-no-timeouts (pytest: --interlace-assume-no-timeouts or "
+            "@pytest.mark.interlace(assume_no_timeouts=True))")
 
 
 def replay_recorded(config: SearchConfig, deviations, epoch: Optional[float] = None) -> tuple[dict, str]:

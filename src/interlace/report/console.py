@@ -17,6 +17,8 @@ def replay_command(result: SearchResult) -> str:
     if config.target is not None:  # a Python call or a pytest command, made by the API/plugin
         return config.target.replay_hint(result.schedule.token())
     parts = ["interlace", "replay", "--schedule", result.schedule.token(), config.script]
+    if config.assume_no_timeouts:
+        parts.append("--assume-no-timeouts")
     if config.argv:
         parts += ["--", *config.argv]
     return " ".join(shlex.quote(p) for p in parts)

@@ -67,6 +67,8 @@ class ExecutionSpec:
     watchdog_threshold: float = 0.25
     #: With ``record``: also the values read (for traces people read; systematic search skips it).
     record_values: bool = True
+    #: Timed waits give up only when no other thread can run (``--assume-no-timeouts``).
+    assume_no_timeouts: bool = False
     #: A callable to run as the main thread's body instead of ``script`` (the Python API and
     #: the pytest plugin).  Never pickled: the forked child inherits it.
     target: Optional[Callable[[], None]] = None
@@ -501,7 +503,8 @@ def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType], s
         _clean_up(sched)
 
     sched = Scheduler(make_policy(spec.policy), record=spec.record, max_steps=spec.max_steps,
-                      finish=finish, record_values=spec.record_values)
+                      finish=finish, record_values=spec.record_values,
+                      assume_no_timeouts=spec.assume_no_timeouts)
     current.scheduler = sched
     hooks = make_hooks(Scope(spec.include), spec.model, spec.record, sched.dispatch)
     execution = os.getpid()

@@ -48,8 +48,14 @@ class Scheduler:
                    "runnable")
 
     def __init__(self, policy: Policy, *, record: bool, max_steps: int,
-                 finish: Callable[[dict], None], record_values: bool = True) -> None:
+                 finish: Callable[[dict], None], record_values: bool = True,
+                 assume_no_timeouts: bool = False) -> None:
         self.policy = policy
+        #: Timed waits (not sleeps) give up only when no other thread can run: the program's
+        #: assumption that its timeouts never expire while the awaited thread can still act.
+        self.assume_no_timeouts = assume_no_timeouts
+        #: Timed waits that gave up in this execution, as sentences (explained in reports).
+        self.timeouts_fired: list[str] = []
         #: Record every shared access and sync operation (final replays, systematic search).
         self.record = record
         #: Recorded reads carry the value read (a ``repr``: only for the trace people read).
@@ -277,6 +283,7 @@ class Scheduler:
         self.alone = None
         me.waiting_for = resource
         me.deadline = deadline
+        me.wait_began = self.clock
         me.timed_out = False
         if deadline is not None:
             self.touch(CLOCK, write=True, raw=True)  # its deadline can disable others' timeouts
@@ -320,6 +327,8 @@ class Scheduler:
                     timed = [t]
                 else:
                     timed.append(t)
+        if timed and ready and self.assume_no_timeouts:
+            timed = [t for t in timed if t.waiting_for is _SLEEP]  # sleeps still end
         if timed:
             first = min(t.deadline for t in timed)
             ready.extend(t for t in timed if t.deadline == first)
@@ -380,6 +389,10 @@ class Scheduler:
 
     def _transfer(self, me: Optional[ManagedThread], to: ManagedThread, park: bool) -> None:
         if to.state is State.BLOCKED:  # its timeout fires now
+            if to.waiting_for is not _SLEEP:
+                self.timeouts_fired.append(
+                    f"{to.name}'s wait with a {to.deadline - to.wait_began:g} s timeout gave up "
+                    f"(on {_label(to.waiting_for)}) before another thread ended the wait")
             self.clock = max(self.clock, to.deadline)
             to.state = State.RUNNABLE
             self.alone = None
@@ -511,6 +524,7 @@ class Scheduler:
             "lock_order": self.lock_order.inversions(),
             "events": self.log.as_dicts() if self.log is not None else None,
             "choices": self.choices,
+            "timeouts": list(self.timeouts_fired),
         })
         outcome.update(self.policy.report())
         self._finish(outcome)
@@ -543,6 +557,14 @@ class LockOrder:
             if other and other != who and a < b:
                 out.append(f"{who} took {a} then {b}, while {other} took {b} then {a}")
         return out
+
+
+def _label(resource: Any) -> str:
+    """A name for what a thread waits on, without running program code (no ``repr``)."""
+    label = getattr(resource, "_interlace_label", None) if not isinstance(resource, str) else resource
+    if label is None and isinstance(resource, list):
+        return "a Condition"
+    return str(label) if label is not None else type(resource).__name__
 
 
 def _round_robin(runnable: Sequence[ManagedThread], current: Optional[ManagedThread]) -> ManagedThread:

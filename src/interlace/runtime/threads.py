@@ -69,6 +69,8 @@ class ManagedThread:
     waiting_for: Any = None
     #: Virtual time at which a timed wait gives up (``None``: waits forever).
     deadline: Optional[float] = None
+    #: Virtual time at which its current wait began (for "the 5 s timeout expired" notes).
+    wait_began: float = 0.0
     #: Set when the thread was woken by its deadline rather than by an event.
     timed_out: bool = False
     #: Locks currently held, in acquisition order (for deadlock and lock-order reports).
