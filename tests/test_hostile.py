@@ -90,6 +90,7 @@ def test_killing_the_search_leaves_no_execution_and_no_file(tmp_path, how):
 # program -> arguments: correct programs that are hostile to the tool; no finding allowed
 CORRECT = {
     "closes_its_fds.py": (),
+    "itimer_handler.py": (),
     "custom_excepthook.py": (),
     "fork_child_raises.py": (),
     "polite_spinner.py": (),
@@ -213,3 +214,15 @@ def test_an_uncaught_exception_without_a_custom_excepthook_is_still_a_finding(tm
     outcome = run_execution(ExecutionSpec(str(script), (), Model.FREE_THREADED,
                                           PolicySpec("replay")))
     assert outcome["failed"] and "ZeroDivisionError" in outcome["summary"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pure", ["1", "0"])
+def test_a_signal_handler_running_while_its_thread_waits_does_not_wedge(tmp_path, pure):
+    out = tmp_path / "r.json"
+    result = subprocess.run([sys.executable, "-m", "interlace", "run",
+                             str(HOSTILE / "itimer_handler.py"), "--budget", "20", "--json",
+                             str(out)], env={**os.environ, "INTERLACE_PURE_PYTHON": pure},
+                            capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert '"executions": 20' in out.read_text()

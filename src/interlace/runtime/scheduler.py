@@ -406,6 +406,9 @@ class Scheduler:
             self.log.add(Event(self.step, to.tid, "switch", f"switch to {to.name}",
                                preempted=me is not None and me.state is State.RUNNABLE))
         self.current = to
+        # Nobody's turn until ``to`` takes it: code this thread still runs before it parks (a
+        # signal handler that runs while it waits on its baton) must not look like its turn.
+        self.running = None
         if park and me is not None and _handoff is not None:
             _handoff(to.baton, me.baton)  # C batons: release theirs, wait on ours, GIL dropped
             if self.finished:
