@@ -223,8 +223,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         argv, script_args = argv[:split], argv[split + 1:]
     args = parser.parse_args(argv)
     args.args = script_args
-    from .runtime.executor import terminate_as_interrupt
+    from .runtime.executor import share_standard_input, terminate_as_interrupt
     terminate_as_interrupt()
+    share_standard_input()
     try:
         return args.func(args)
     except UsageError as exc:

@@ -311,7 +311,15 @@ atexit.register(_reap, True)
 #: Standard input of the search process, read once and fed to every execution (``None``: a
 #: terminal, nothing, or something that is not a file or pipe: left as it is).
 _stdin: Optional[bytes] = None
-_stdin_read = False
+#: Only the command line shares its stdin (``share_standard_input``): in a library or test
+#: process, fd 0 is not the program's input and may be a pipe that never ends.
+_stdin_read = True
+
+
+def share_standard_input() -> None:
+    """Feed this process's standard input to every execution of a script (``interlace run``)."""
+    global _stdin_read
+    _stdin_read = False
 #: More than this is not standard input a test feeds a script.
 _STDIN_LIMIT = 64 << 20
 
