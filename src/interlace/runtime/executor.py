@@ -25,6 +25,7 @@ from typing import Any, Callable, Optional
 
 from ..models import Model
 from .scheduler import Abort
+from .threads import State
 
 
 @dataclass(frozen=True)
@@ -573,31 +574,27 @@ CLEAN_UP_SECONDS = 5.0
 def _clean_up(sched: Any) -> None:
     """After the outcome is sent: let the program clean up as it would at its end.
 
-    The main thread unwinds (an ``Abort`` out of wherever it waits runs the script's
-    ``finally`` blocks), then runs the program's ``atexit`` handlers; other threads stay
-    parked.  Unscheduled from here on, and bounded: a clean-up that blocks is cut short.
+    Every thread unwinds (an ``Abort`` out of wherever it waits for its turn runs its
+    ``finally`` blocks; so a ``join`` in the main thread's clean-up returns), then the main
+    thread runs the program's ``atexit`` handlers.  Unscheduled from here on, and bounded: a
+    clean-up that blocks is cut short.
     """
     import _thread
     _thread.start_new_thread(_exit_later, (CLEAN_UP_SECONDS,))
     sched.go_inert()
-    main = sched.threads[0]
-    if _thread.get_ident() == main.ident:
-        raise Abort()
-    try:
-        main.baton.release()  # parked: it wakes, sees the execution finished, and unwinds
-    except RuntimeError:  # not parked (blocked in native code): it unwinds when it is back
-        pass
-    _end_of_thread(sched)
+    me = _thread.get_ident()
+    for thread in sched.threads:
+        if thread.ident != me and thread.state is not State.FINISHED:
+            try:
+                thread.baton.release()  # parked: it wakes, sees the end, and unwinds
+            except RuntimeError:  # not parked (in native code): it unwinds when it is back
+                pass
+    raise Abort()
 
 
 def _end_of_thread(sched: Any) -> None:
-    """A thread other than main, after the end: main cleans up; this one waits for the exit."""
-    import _thread
-    if _thread.get_ident() == sched.threads[0].ident:
-        raise Abort()
-    forever = _thread.allocate_lock()
-    forever.acquire()
-    forever.acquire()
+    """A thread that reached the scheduler after the end: it unwinds too."""
+    raise Abort()
 
 
 def _exit_later(seconds: float) -> None:

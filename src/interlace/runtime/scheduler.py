@@ -151,18 +151,23 @@ class Scheduler:
         mt.ident = _thread.get_ident()
         mt.native_id = _thread.get_native_id()
         attach()
-        self._park(mt)
-        self.touch(mt, write=False, kind="begin")  # ordered after the start that created it
-        try:
-            body()
+        try:  # an Abort (the execution is over) ends the thread quietly, wherever it comes
+            self._park(mt)
+            self.touch(mt, write=False, kind="begin")  # ordered after the start that created it
+            self._run_body(mt, body)
+            self.thread_finished(mt)
         except Abort:
             return
-        except SystemExit:
-            pass
+
+    def _run_body(self, mt: ManagedThread, body: Callable[[], None]) -> None:
+        try:
+            body()
+        except (Abort, SystemExit):
+            if self.finished:
+                raise Abort() from None
         except BaseException as exc:  # noqa: BLE001 - any uncaught exception is a finding
             if not self._handled_by_excepthook(exc, mt):
                 self.fail_exception(exc, mt)
-        self.thread_finished(mt)
 
     def _handled_by_excepthook(self, exc: BaseException, mt: ManagedThread) -> bool:
         """A program that installed its own ``threading.excepthook`` handles its threads'
