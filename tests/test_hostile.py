@@ -77,6 +77,10 @@ def test_killing_the_search_leaves_no_execution_and_no_file(tmp_path, how):
         assert _wait_until(lambda: not _alive(execution))
         if how == signal.SIGTERM:  # the whole process group of the execution is killed
             assert _wait_until(lambda: not _alive(sleeper))
+        if how == signal.SIGKILL:  # nothing runs in a killed search: the next one sweeps
+            subprocess.run([sys.executable, "-m", "interlace", "run", "--budget", "1",
+                            str(HOSTILE / "polite_spinner.py")], env=env, cwd=ROOT, timeout=300,
+                           capture_output=True)
         assert list(temp.iterdir()) == []
     finally:
         search_process.kill()

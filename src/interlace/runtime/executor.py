@@ -242,7 +242,7 @@ def start_execution(spec: ExecutionSpec) -> RunningExecution:
     code = _script_code(spec.script, spec.model, spec.record) if spec.target is None else None
     stdin = _standard_input() if code is not None else None
     import tempfile
-    temp_dir = tempfile.mkdtemp(prefix="interlace-execution-")
+    temp_dir = tempfile.mkdtemp(prefix=f"{_TEMP_PREFIX}{os.getpid()}-")
     import mmap
     read_fd, write_fd = os.pipe()
     shared = mmap.mmap(-1, _SHARED_OUTCOME_BYTES)
@@ -297,6 +297,38 @@ def _reap(block: bool = False) -> None:
 
 #: Each execution's own temporary directory (its ``TMPDIR``), by child pid, until reaped.
 _temp_dirs: dict[int, str] = {}
+
+
+_TEMP_PREFIX = "interlace-execution-"
+
+
+def _sweep_temp_dirs() -> None:
+    """Remove the execution directories of searches that were killed (SIGKILL: they could not
+    clean up); the directory's name holds the search's pid."""
+    import shutil
+    import tempfile
+    root = tempfile.gettempdir()
+    try:
+        names = [n for n in os.listdir(root) if n.startswith(_TEMP_PREFIX)]
+    except OSError:
+        return
+    for name in names:
+        try:
+            owner = int(name[len(_TEMP_PREFIX):].split("-", 1)[0])
+        except ValueError:
+            continue
+        if owner != os.getpid() and not _process_exists(owner):
+            shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _remove_temp_dir(pid: int) -> None:
@@ -402,6 +434,7 @@ def _preload_child_modules() -> None:
     import importlib
 
     _load_libc()
+    _sweep_temp_dirs()
     from . import current, patches, policies, scheduler, watchdog  # noqa: F401
     from ..hooks import make_hooks  # noqa: F401
     from ..hooks.scope import Scope
