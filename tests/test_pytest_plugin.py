@@ -519,3 +519,75 @@ def test_a_test_calling_check_linearizable_runs_once_under_the_flag(pytester):
         out = result.stdout.str()
         assert "NOT LINEARIZABLE: Counter" in out and "do not nest" not in out
     assert "2 tests ran once, unexplored: 2 explores itself" in out
+
+
+#: A minimal stand-in for pytest-asyncio (not installable on every CI interpreter): like it,
+#: it wraps each async test in a sync function that drives one event loop.
+ASYNC_PLUGIN = """
+import asyncio
+import functools
+import inspect
+
+import pytest
+
+LOOP = asyncio.new_event_loop()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_pyfunc_call(pyfuncitem):
+    function = pyfuncitem.obj
+    if inspect.iscoroutinefunction(function):
+        @functools.wraps(function)
+        def in_the_loop(*args, **kwargs):
+            LOOP.run_until_complete(function(*args, **kwargs))
+
+        pyfuncitem.obj = in_the_loop
+    yield
+"""
+
+
+def test_async_tests_wrapped_by_a_plugin_run_once(pytester):
+    pytester.makeconftest(ASYNC_PLUGIN)
+    pytester.makepyfile(test_async="""
+        import asyncio
+        import pytest
+
+        @pytest.mark.asyncio
+        async def test_sleeps():
+            await asyncio.sleep(0)
+
+        async def test_unmarked():
+            await asyncio.sleep(0)
+    """)
+    result = run(pytester, "--interlace", "-p", "no:asyncio")
+    result.assert_outcomes(passed=2)
+    assert "interlace: 2 tests ran once, unexplored: 2 async test" in result.stdout.str()
+
+
+def test_a_timeout_that_expires_is_explained_and_can_be_assumed_away(pytester):
+    pytester.makepyfile(test_timeouts="""
+        import threading
+        import pytest
+
+        def wait_for_the_setter():
+            ready = threading.Event()
+            setter = threading.Thread(target=ready.set)
+            setter.start()
+            assert ready.wait(timeout=5)
+            setter.join()
+
+        def test_explores_the_timeout():
+            wait_for_the_setter()
+
+        @pytest.mark.interlace(assume_no_timeouts=True)
+        def test_assumes_no_timeouts():
+            wait_for_the_setter()
+    """)
+    result = run(pytester, "--interlace", "--interlace-threads", "1")
+    result.assert_outcomes(passed=1, failed=1)
+    out = result.stdout.str()
+    assert "FAILED test_timeouts.py::test_explores_the_timeout" in out
+    assert "wait with a 5 s timeout gave up" in out and "assume_no_timeouts=True" in out
+    everything = run(pytester, "--interlace", "--interlace-threads", "1",
+                     "--interlace-assume-no-timeouts")
+    everything.assert_outcomes(passed=2)

@@ -112,7 +112,11 @@ def _add_common(parser: argparse.ArgumentParser, model: bool = True) -> None:
                             help="switch model: free-threaded (default), gil, gil-3.9, or all "
                                  "(search each; on a bug, say under which models it occurs)")
     parser.add_argument("--max-steps", type=_positive_int, default=settings.DEFAULT_MAX_STEPS,
-                        help="scheduling steps after which an execution counts as a livelock")
+                        help="scheduling points chosen by the strategy; then a fair schedule for as many "
+                             "again, after which an unfinished execution is a caveat")
+    parser.add_argument("--assume-no-timeouts", action="store_true",
+                        help="timed waits (Event.wait(5), acquire(timeout=...), join(timeout)...) "
+                             "give up only when no other thread can run; sleeps are unaffected")
     parser.add_argument("--include", action="append", default=[], metavar="PACKAGE",
                         help="also put switch points inside this installed package (repeatable)")
     parser.add_argument("--json", metavar="PATH", type=_args.json_path,
@@ -193,7 +197,8 @@ def _config(args: argparse.Namespace, **options) -> settings.SearchConfig:
     try:
         return settings.search_config(script=os.path.abspath(args.script), argv=tuple(args.args),
                                       module=args.module, max_steps=args.max_steps,
-                                      include=tuple(args.include), **options)
+                                      include=tuple(args.include),
+                                      assume_no_timeouts=args.assume_no_timeouts, **options)
     except (TypeError, ValueError) as exc:
         raise UsageError(_cli_spelling(str(exc))) from None
 
@@ -336,6 +341,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.args = script_args
     from .report.output import OutputError
+    from .runtime.executor import share_standard_input, terminate_as_interrupt
+    terminate_as_interrupt()
+    share_standard_input()
     try:
         return args.func(args)
     except OutputError as exc:

@@ -98,6 +98,9 @@ class SearchConfig:
     shard: Optional[tuple[int, int]] = None
     #: A Python callable to run instead of ``script`` (the API and the pytest plugin).
     target: Optional["Target"] = None
+    #: Timed waits (``Event.wait(5)``, ``acquire(timeout=...)``, ``join(timeout)``...) give up
+    #: only when no other thread can run: the program assumes its timeouts never expire.
+    assume_no_timeouts: bool = False
 
     def validate(self) -> None:
         """Raise ``ValueError``/``TypeError`` (naming the setting) unless every field is valid."""
@@ -127,7 +130,8 @@ def search_config(*, strategy: str = DEFAULT_STRATEGY, budget: Optional[int] = N
                   preemptions: Any = DEFAULT, jobs: int = DEFAULT_JOBS,
                   shard: Optional[tuple[int, int]] = None, shrink: bool = True,
                   script: str = "", argv: tuple[str, ...] = (), module: Optional[str] = None,
-                  target: Optional["Target"] = None) -> SearchConfig:
+                  target: Optional["Target"] = None,
+                  assume_no_timeouts: bool = False) -> SearchConfig:
     """The one translation of user settings into a :class:`SearchConfig`, checked.
 
     ``budget=None`` and ``preemptions=DEFAULT`` take the strategy's defaults;
@@ -144,7 +148,8 @@ def search_config(*, strategy: str = DEFAULT_STRATEGY, budget: Optional[int] = N
                           seed=seed, timeout=check_seconds(timeout, "timeout"),
                           model=check_model(model), depth=depth, max_steps=max_steps,
                           include=check_include(include), shrink=shrink,
-                          preemptions=preemptions, jobs=jobs, shard=shard, target=target)
+                          preemptions=preemptions, jobs=jobs, shard=shard, target=target,
+                          assume_no_timeouts=assume_no_timeouts)
     config.validate()
     return config
 

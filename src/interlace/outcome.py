@@ -196,6 +196,14 @@ class Outcome:
     unmodelled: list[str] = field(default_factory=list)
     #: A deadlock's wait-for graph (``runtime.deadlock.wait_for_graph``), for the HTML report.
     wait_for: Optional[dict] = None
+    #: The search's own time limit ended it (not a failure: the search stops there).
+    out_of_time: bool = False
+    #: It did not end within twice ``--max-steps`` scheduling points, the second half under a
+    #: fair schedule: not a finding, a caveat (``summary`` says how far it got).
+    unfinished: bool = False
+    #: Timed waits that gave up, as sentences ("MainThread's wait with a 5 s timeout gave up
+    #: ..."): a failure that needed one is explained as such.
+    timeouts: list[str] = field(default_factory=list)
     #: Systematic executions only: a replayed prefix could not be followed...
     diverged: bool = False
     #: ...the execution stopped because only sleeping threads could run...
@@ -220,7 +228,8 @@ class Outcome:
 
     def caveats(self) -> "Caveats":
         """What this execution leaves for the result, without its trace (cheap to keep)."""
-        return Caveats(tuple(self.outside), tuple(self.uncontrolled_locks), tuple(self.lock_order))
+        return Caveats(tuple(self.outside), tuple(self.uncontrolled_locks), tuple(self.lock_order),
+                       self.summary if self.unfinished else None)
 
 
 _FIELDS = frozenset(f.name for f in fields(Outcome))
@@ -233,11 +242,18 @@ class Caveats:
     outside: tuple[str, ...] = ()
     uncontrolled_locks: tuple[str, ...] = ()
     lock_order: tuple[str, ...] = ()
+    #: How far an unfinished execution got (see :attr:`Outcome.unfinished`).
+    unfinished: Optional[str] = None
 
     def warnings(self) -> list[str]:
-        return list(self.outside) + [
+        notes = list(self.outside) + [
             f"{label} was held by a thread interlace does not manage; waiting for it ran "
             "outside control" for label in self.uncontrolled_locks]
+        if self.unfinished is not None:
+            notes.append(f"an execution {self.unfinished}, so its end was not explored: the "
+                         "program may livelock (threads that run on without progress), or it "
+                         "may just be long (raise --max-steps to let it finish)")
+        return notes
 
 
 @dataclass

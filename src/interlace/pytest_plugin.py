@@ -47,7 +47,8 @@ SKIP_MARKERS = ("interlace_skip", "thread_unsafe")
 #: pytest-run-parallel): tests using them run once, as usual.
 THREAD_UNSAFE_FIXTURES = frozenset({"capsys", "capsysbinary", "capfd", "capfdbinary", "caplog",
                                     "recwarn"})
-MARKER_ARGUMENTS = ("threads", "budget", "strategy", "model", "seed", "timeout")
+MARKER_ARGUMENTS = ("threads", "budget", "strategy", "model", "seed", "timeout",
+                    "assume_no_timeouts")
 _NOT_ACTIVE = ""
 
 
@@ -70,6 +71,7 @@ class Settings:
     replay: Optional[str]
     #: ``--interlace-html DIR``: one HTML report per failing test, in this folder.
     html: Optional[str] = None
+    assume_no_timeouts: bool = False
 
     @property
     def active(self) -> bool:
@@ -111,6 +113,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help=f"seconds of search per test (default: {DEFAULT_TIMEOUT:g})")
     group.addoption("--interlace-include", action="append", default=[], metavar="PACKAGE",
                     help="also put switch points inside this installed package (repeatable)")
+    group.addoption("--interlace-assume-no-timeouts", action="store_true", default=False,
+                    help="timed waits (Event.wait(5), acquire(timeout=...), join(timeout)...) give "
+                         "up only when no other thread can run; sleeps are unaffected")
     group.addoption("--interlace-replay", default=None, metavar="TOKEN",
                     help="replay one recorded interleaving of the selected test (printed when "
                          "a test fails under --interlace)")
@@ -131,7 +136,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"interlace(threads={DEFAULT_THREADS}, budget={DEFAULT_BUDGET}, "
         f"strategy='{DEFAULT_STRATEGY}', model='free-threaded', seed=0, "
-        f"timeout={DEFAULT_TIMEOUT:g}): explore this test's interleavings (even without --interlace), "
+        f"timeout={DEFAULT_TIMEOUT:g}, assume_no_timeouts=False): explore this test's interleavings (even without --interlace), "
         "with these settings")
     config.addinivalue_line(
         "markers", "interlace_skip: under --interlace, run this test once, as usual")
@@ -142,6 +147,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_SETTINGS] = settings
     if settings.active:
         _lock_factories.install()
+        from .runtime.executor import terminate_as_interrupt
+        terminate_as_interrupt()  # SIGTERM stops the session as Ctrl-C does, cleaning up
     api.pytest_session.replay_token = settings.replay
     api.pytest_session.html_dir = settings.html
     config.pluginmanager.register(_Summary(config, settings), "interlace-summary")
@@ -172,7 +179,8 @@ def _settings(config: pytest.Config) -> Settings:
                     model=config.getoption("interlace_model"),
                     seed=config.getoption("interlace_seed"),
                     timeout=config.getoption("interlace_timeout"),
-                    include=include, replay=replay, html=_html_dir(config.getoption("interlace_html")))
+                    include=include, replay=replay, html=_html_dir(config.getoption("interlace_html")),
+                    assume_no_timeouts=config.getoption("interlace_assume_no_timeouts"))
 
 
 def _html_dir(path: Optional[str]) -> Optional[str]:
@@ -238,7 +246,7 @@ def _why_not_explored(item: pytest.Function, settings: Settings) -> Optional[str
         if item.get_closest_marker(name) is not None:
             return f"marked {name}"
     function = item.obj
-    if inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function):
+    if _is_async(item):
         return "async test"
     if _explores_itself(function):
         return _EXPLORES_ITSELF
@@ -246,6 +254,31 @@ def _why_not_explored(item: pytest.Function, settings: Settings) -> Optional[str
     if unsafe:
         return f"uses {', '.join(unsafe)}"
     return None
+
+
+#: Markers of the async-test plugins (pytest-asyncio, anyio, pytest-trio).
+ASYNC_MARKERS = ("asyncio", "anyio", "trio")
+
+
+def _is_async(item: pytest.Function) -> bool:
+    """An ``async def`` test, also when an async plugin has already wrapped it in a sync
+    function that drives its event loop (pytest-asyncio does, in its own
+    ``pytest_pyfunc_call``): concurrent copies would share that one loop."""
+    candidates = [item.obj, getattr(item, "function", None)]
+    parent = getattr(item.parent, "obj", None)
+    if parent is not None:
+        candidates.append(getattr(parent, getattr(item, "originalname", item.name), None))
+    for candidate in candidates:
+        if candidate is None:
+            continue
+        candidate = getattr(candidate, "__func__", candidate)
+        try:
+            candidate = inspect.unwrap(candidate)
+        except ValueError:  # a cycle of __wrapped__
+            pass
+        if inspect.iscoroutinefunction(candidate) or inspect.isasyncgenfunction(candidate):
+            return True
+    return any(item.get_closest_marker(name) is not None for name in ASYNC_MARKERS)
 
 
 def _explore(item: pytest.Function, settings: Settings) -> bool:
@@ -315,16 +348,22 @@ def _item_options(item: pytest.Function, settings: Settings) -> tuple[int, dict,
                         f"(known: {', '.join(MARKER_ARGUMENTS)})")
     values.update(marked)
     threads = values.pop("threads")
+    assume = values.pop("assume_no_timeouts", settings.assume_no_timeouts)
+    if not isinstance(assume, bool):
+        raise TypeError(f"assume_no_timeouts must be True or False, got {type(assume).__name__}")
     if isinstance(threads, bool) or not isinstance(threads, int):
         raise TypeError(f"threads must be an integer, got {type(threads).__name__}")
     if threads < 1:
         raise ValueError(f"threads must be at least 1 (got {threads})")
     options = api.search_options(jobs=1, include=settings.include, **values)  # checked here
+    options["assume_no_timeouts"] = assume
     flags = []  # what the replay needs besides the token: the token's hash covers these
     if "threads" not in marked and threads != DEFAULT_THREADS:
         flags += ["--interlace-threads", str(threads)]
     for package in settings.include:
         flags += ["--interlace-include", package]
+    if assume and "assume_no_timeouts" not in marked:
+        flags.append("--interlace-assume-no-timeouts")
     return threads, options, flags
 
 

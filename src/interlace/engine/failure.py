@@ -7,10 +7,9 @@ portfolio (:mod:`.portfolio`) and replays (:mod:`.replay`), none of which import
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Optional
 
 from ..config import SearchConfig
@@ -33,11 +32,15 @@ def execution_spec(config: SearchConfig, policy: PolicySpec, epoch: float,
     """One execution of ``config``'s program under ``policy``, killed as hung at its wall
     limit or a second after the search's ``deadline``, whichever is first."""
     wall = config.execution_timeout
-    if deadline is not None:
-        wall = max(1.0, min(wall, deadline - time.monotonic() + 1.0))
+    # Near the search's time limit an execution gets only the time that is left (plus a
+    # second): if that ends it, the search ran out of time; the program did not hang.
+    cut = deadline is not None and deadline - time.monotonic() + 1.0 < wall
+    if cut:
+        wall = max(1.0, deadline - time.monotonic() + 1.0)
     return ExecutionSpec(config.script, config.argv, config.model, policy, record=record,
                          max_steps=config.max_steps, include=config.include, epoch=epoch,
-                         wall_timeout=wall, output_path=output_path,
+                         wall_timeout=wall, wall_cut=cut, output_path=output_path,
+                         assume_no_timeouts=config.assume_no_timeouts,
                          target=config.target.run if config.target is not None else None,
                          module=config.module)
 
@@ -127,6 +130,12 @@ def finish_failure(config: SearchConfig, result: SearchResult, failing: Outcome,
                                "incomplete")
     result.record_failure(failing)
     result.program_output = output
+    for note in failing.timeouts:
+        result.warnings.append(
+            f"in this interleaving {note}: that can happen for real (the other thread was "
+            "slower than the timeout); if the program assumes its timeouts never expire, "
+            "search with --assume-no-timeouts (pytest: --interlace-assume-no-timeouts or "
+            "@pytest.mark.interlace(assume_no_timeouts=True))")
 
 
 _NOT_REPEATED = ("the program does not repeat itself under the same schedule (something "
@@ -160,15 +169,16 @@ def unmodelled_warning(notes: list[str]) -> str:
 
 def replay_recorded(config: SearchConfig, deviations: Deviations,
                     epoch: Optional[float] = None) -> tuple[Outcome, str]:
-    """Run one schedule with full recording; return the outcome and the program's output."""
-    handle, path = tempfile.mkstemp(prefix="interlace-output-")
-    os.close(handle)
-    try:
-        outcome = run_execution(execution_spec(config, Replay(tuple(deviations)),
-                                               epoch if epoch is not None else time.time(), None,
-                                               record=True, output_path=path))
-        with open(path, encoding="utf-8", errors="replace") as stream:
-            output = stream.read()
-    finally:
-        os.unlink(path)
+    """Run one schedule with full recording; return the outcome and the program's output.
+
+    The output goes to an unnamed temporary file: even a search killed with SIGKILL leaves
+    no file behind.
+    """
+    with tempfile.TemporaryFile(prefix="interlace-output-") as stream:
+        spec = replace(execution_spec(config, Replay(tuple(deviations)),
+                                      epoch if epoch is not None else time.time(), None,
+                                      record=True), output_fd=stream.fileno())
+        outcome = run_execution(spec)
+        stream.seek(0)
+        output = stream.read().decode("utf-8", errors="replace")
     return outcome, output

@@ -230,6 +230,8 @@ def _round(search: _Portfolio, pool: Pool,
         if outcome.internal_error:
             search.internal = outcome
             return StopReason.INTERNAL_ERROR
+        if outcome.out_of_time:  # the time limit, not the program, ended it
+            return StopReason.TIMEOUT
         search.fold(turn, outcome)
         if outcome.failed and not (turn.strategy == DPOR and outcome.kind is FailureKind.HANG):
             if progress is not None:

@@ -101,6 +101,9 @@ def search_sampling(config: SearchConfig, progress: Optional[ProgressFn] = None)
                 if outcome.internal_error:
                     internal = outcome
                     break
+                if outcome.out_of_time:  # the time limit, not the program, ended it
+                    stopped_by = StopReason.TIMEOUT
+                    break
                 steps[index] = outcome.steps or 0
                 caveats[index] = outcome.caveats()
                 if index == 0:

@@ -200,6 +200,9 @@ def _explore(search: _Search, explorers: list[Explorer],
             while len(pool):
                 n, outcome = pool.next_outcome()
                 outcomes[n] = outcome
+            if any(o.out_of_time for o in outcomes.values()):
+                search.stopped_by = StopReason.TIMEOUT  # the time limit ended a branch: not explored
+                return None
             for n, (k, branch) in enumerate(round_):
                 outcome = outcomes[n]
                 search.finished(outcome)

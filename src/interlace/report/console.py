@@ -34,6 +34,8 @@ def replay_command(result: SearchResult) -> str:
         return config.target.replay_hint(result.schedule.token())
     program = ["-m", config.module] if config.module else [config.script]
     parts = ["interlace", "replay", "--schedule", result.schedule.token(), *program]
+    if config.assume_no_timeouts:
+        parts.append("--assume-no-timeouts")
     if config.argv:
         parts += ["--", *config.argv]
     return " ".join(shlex.quote(p) for p in parts)

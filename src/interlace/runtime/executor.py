@@ -9,6 +9,7 @@ wedged execution killable.
 
 from __future__ import annotations
 
+import atexit
 import builtins
 import gc
 import os
@@ -25,6 +26,8 @@ from typing import Any, Callable, Optional
 from ..models import Model
 from ..outcome import FailureKind, Outcome
 from .policies import PolicySpec
+from .scheduler import Abort
+from .threads import State
 
 
 @dataclass(frozen=True)
@@ -39,16 +42,40 @@ class ExecutionSpec:
     epoch: float = 0.0
     #: Wall-clock seconds before the parent kills the execution as hung.
     wall_timeout: float = 30.0
-    #: Where the program's stdout/stderr go (``None``: discarded).
+    #: ``wall_timeout`` was cut short to end the search at its time limit: reaching it means
+    #: the search ran out of time, never that the program hangs.
+    wall_cut: bool = False
+    #: Where the program's stdout/stderr go (``None``: discarded)...
     output_path: Optional[str] = None
+    #: ...or an open file descriptor for them (an unnamed temporary file: nothing is left
+    #: behind even if the search process is killed).
+    output_fd: Optional[int] = None
     watchdog_threshold: float = 0.25
     #: With ``record``: also the values read (for traces people read; systematic search skips it).
     record_values: bool = True
+    #: Timed waits give up only when no other thread can run (``--assume-no-timeouts``).
+    assume_no_timeouts: bool = False
     #: A callable to run as the main thread's body instead of ``script`` (the Python API and
     #: the pytest plugin).  Never pickled: the forked child inherits it.
     target: Optional[Callable[[], None]] = None
     #: ``run -m NAME``: ``script`` is NAME's file, run as ``python -m NAME`` runs it.
     module: Optional[str] = None
+
+
+def terminate_as_interrupt() -> None:
+    """Handle SIGTERM like Ctrl-C: the search stops, kills its executions and cleans up.
+
+    Only when nobody chose a handler already, and only from the main thread (where Python
+    runs signal handlers)."""
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _raise_interrupt)
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def run_execution(spec: ExecutionSpec) -> Outcome:
@@ -74,9 +101,16 @@ class RunningExecution:
 
     #: Bytes read so far (the outcome's length, then the pickled outcome).
     received: int = 0
+    #: Shared memory where the child leaves its outcome if it cannot write to the pipe (the
+    #: program closed it: ``os.closerange(3, ...)``).
+    shared: Any = None
+    #: ``fd`` is no longer the pipe but a pidfd: readable when the child has exited.
+    awaiting_exit: bool = False
 
     def read(self) -> Optional[Outcome]:
         """Read what is there (call when ``fd`` is readable); the outcome once it is complete."""
+        if self.awaiting_exit:
+            return self._exited()
         chunk = os.read(self.fd, 1 << 20)
         if chunk:
             self.chunks.append(chunk)
@@ -84,17 +118,41 @@ class RunningExecution:
             data = b"".join(self.chunks) if self.received >= 8 else b""
             if data and len(data) >= 8 + int.from_bytes(data[:8], "little"):
                 self._close()
+                self._release_shared()
                 _exited.append(self.pid)  # reaped later: the outcome is what matters
                 return pickle.loads(data[8:])
             return None
+        self._close()  # the pipe closed before an outcome came: the child died, or the
+        # program closed the pipe; wait (selectably, with a pidfd) for the child's exit
+        if hasattr(os, "pidfd_open"):
+            try:
+                self.fd, self.awaiting_exit = os.pidfd_open(self.pid), True
+                return None
+            except OSError:
+                pass
+        return self._exited()
+
+    def _exited(self) -> Outcome:
         self._close()
         _, status = os.waitpid(self.pid, 0)
+        _remove_temp_dir(self.pid)
+        outcome = _take_shared_outcome(self.shared)
+        self.shared = None
+        if outcome is not None:
+            return outcome
         return self._lost(FailureKind.CRASH, "the interpreter died during the execution "
                                              f"({_status_text(status)})")
 
     def hung(self) -> Outcome:
-        """Kill it: the deadline passed.  The outcome says so."""
+        """Kill it: the deadline passed.  The outcome says so.
+
+        When the limit was only the search's own time limit (``wall_cut``), the outcome is
+        ``out_of_time`` and not a failure: the search stops there, as it would at its limit.
+        """
         self.kill()
+        if self.spec.wall_cut:
+            return Outcome(out_of_time=True, summary="the search's time limit ended this execution",
+                           deviations=getattr(self.spec.policy, "deviations", ()))
         return self._lost(FailureKind.HANG,
                           f"execution did not finish within {self.spec.wall_timeout:g} s of wall "
                           "time (blocked outside interlace's control, or too slow)")
@@ -117,11 +175,39 @@ class RunningExecution:
     def kill(self) -> None:
         _kill(self.pid)
         self._close()
+        self._release_shared()
 
     def _close(self) -> None:
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
+
+    def _release_shared(self) -> None:
+        if self.shared is not None:
+            self.shared.close()
+            self.shared = None
+
+
+#: Size of the shared memory for an outcome the pipe could not carry (virtual: pages are only
+#: used when written).
+_SHARED_OUTCOME_BYTES = 16 << 20
+
+
+def _take_shared_outcome(shared: Any) -> Optional[Outcome]:
+    if shared is None:
+        return None
+    try:
+        size = int.from_bytes(shared[:8], "little")
+        return pickle.loads(shared[8:8 + size]) if size else None
+    finally:
+        shared.close()
+
+
+def _put_shared_outcome(shared: Any, payload: bytes) -> None:
+    if 8 + len(payload) > len(shared):
+        return  # too large for the fallback: the parent reports the lost outcome
+    shared[8:8 + len(payload)] = payload
+    shared[:8] = len(payload).to_bytes(8, "little")
 
 
 def start_execution(spec: ExecutionSpec) -> RunningExecution:
@@ -129,7 +215,13 @@ def start_execution(spec: ExecutionSpec) -> RunningExecution:
     _preload_child_modules()
     _reap()
     code = _script_code(spec.script, spec.model, spec.record) if spec.target is None else None
+    stdin = _standard_input() if code is not None else None
+    import tempfile
+    temp_dir = tempfile.mkdtemp(prefix=f"{_TEMP_PREFIX}{os.getpid()}-")
+    import mmap
     read_fd, write_fd = os.pipe()
+    shared = mmap.mmap(-1, _SHARED_OUTCOME_BYTES)
+    parent = os.getpid()
     sys.stdout.flush()
     sys.stderr.flush()
     with warnings.catch_warnings():
@@ -144,12 +236,19 @@ def start_execution(spec: ExecutionSpec) -> RunningExecution:
     if pid == 0:  # child
         os.close(read_fd)
         try:
-            _child(spec, write_fd, code)
+            _die_with(parent)
+            _own_temp_dir(temp_dir)
+            if stdin is not None:
+                _feed_standard_input(stdin)
+            _child(spec, write_fd, code, shared)
         finally:
             os._exit(70)
     gc.unfreeze()
+    _temp_dirs[pid] = temp_dir
+    _own_group(pid)
     os.close(write_fd)
-    return RunningExecution(spec, pid, read_fd, time.monotonic() + spec.wall_timeout)
+    return RunningExecution(spec, pid, read_fd, time.monotonic() + spec.wall_timeout,
+                            shared=shared)
 
 
 _preloaded = False
@@ -157,15 +256,128 @@ _preloaded = False
 _exited: list[int] = []
 
 
-def _reap() -> None:
-    """Collect the children that have finished exiting (no zombies pile up)."""
+def _reap(block: bool = False) -> None:
+    """Collect the children that have finished exiting (no zombies pile up), and remove their
+    temporary directories.  ``block``: wait for all of them (at the search process's exit;
+    each has at most ``CLEAN_UP_SECONDS`` left)."""
     for pid in list(_exited):
         try:
-            done, _ = os.waitpid(pid, os.WNOHANG)
+            done, _ = os.waitpid(pid, 0 if block else os.WNOHANG)
         except ChildProcessError:
             done = pid
         if done:
             _exited.remove(pid)
+            _remove_temp_dir(pid)
+
+
+#: Each execution's own temporary directory (its ``TMPDIR``), by child pid, until reaped.
+_temp_dirs: dict[int, str] = {}
+
+
+_TEMP_PREFIX = "interlace-execution-"
+
+
+def _sweep_temp_dirs() -> None:
+    """Remove the execution directories of searches that were killed (SIGKILL: they could not
+    clean up); the directory's name holds the search's pid."""
+    import shutil
+    import tempfile
+    root = tempfile.gettempdir()
+    try:
+        names = [n for n in os.listdir(root) if n.startswith(_TEMP_PREFIX)]
+    except OSError:
+        return
+    for name in names:
+        try:
+            owner = int(name[len(_TEMP_PREFIX):].split("-", 1)[0])
+        except ValueError:
+            continue
+        if owner != os.getpid() and not _process_exists(owner):
+            shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_temp_dir(pid: int) -> None:
+    import shutil
+    path = _temp_dirs.pop(pid, None)
+    if path is not None:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+atexit.register(_reap, True)
+
+
+#: Standard input of the search process, read once and fed to every execution (``None``: a
+#: terminal, nothing, or something that is not a file or pipe: left as it is).
+_stdin: Optional[bytes] = None
+#: Only the command line shares its stdin (``share_standard_input``): in a library or test
+#: process, fd 0 is not the program's input and may be a pipe that never ends.
+_stdin_read = True
+
+
+def share_standard_input() -> None:
+    """Feed this process's standard input to every execution of a script (``interlace run``)."""
+    global _stdin_read
+    _stdin_read = False
+#: More than this is not standard input a test feeds a script.
+_STDIN_LIMIT = 64 << 20
+
+
+def _standard_input() -> Optional[bytes]:
+    """Read the search process's stdin once (a file or a pipe only), so that every execution
+    sees the same input: otherwise the first one would consume it and the rest see it empty."""
+    global _stdin, _stdin_read
+    if not _stdin_read:
+        _stdin_read = True
+        import stat
+        try:
+            mode = os.fstat(0).st_mode
+        except OSError:
+            return None
+        if stat.S_ISREG(mode) or stat.S_ISFIFO(mode):
+            chunks, size = [], 0
+            while size < _STDIN_LIMIT:
+                chunk = os.read(0, 1 << 20)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+            _stdin = b"".join(chunks)
+    return _stdin
+
+
+def _feed_standard_input(data: bytes) -> None:
+    """In the child: fd 0 becomes a fresh file holding ``data``, read from its start."""
+    import tempfile
+    if hasattr(os, "memfd_create"):
+        fd = os.memfd_create("interlace-stdin")
+    else:
+        handle = tempfile.TemporaryFile()
+        fd = os.dup(handle.fileno())
+        handle.close()
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+    os.lseek(fd, 0, os.SEEK_SET)
+    os.dup2(fd, 0)
+    os.close(fd)
+
+
+def _own_temp_dir(path: str) -> None:
+    """In the child: ``path`` is this execution's temporary directory (``TMPDIR``, and what
+    ``tempfile`` uses), so executions running side by side never share a temporary file."""
+    import tempfile
+    os.environ["TMPDIR"] = path
+    tempfile.tempdir = None  # recomputed from TMPDIR on next use
 
 
 #: The script's code and what it was compiled from: ``(path, mtime, size) -> code``.
@@ -196,6 +408,8 @@ def _preload_child_modules() -> None:
         return
     import importlib
 
+    _load_libc()
+    _sweep_temp_dirs()
     from . import current, patches, policies, scheduler, watchdog  # noqa: F401
     from ..hooks import make_hooks  # noqa: F401
     from ..hooks.scope import Scope
@@ -206,11 +420,56 @@ def _preload_child_modules() -> None:
 
 
 def _kill(pid: int) -> None:
+    """Kill an execution and every process it started (its process group), then reap it."""
+    for kill in (os.killpg, os.kill):
+        try:
+            kill(pid, signal.SIGKILL)
+            break
+        except (ProcessLookupError, PermissionError):
+            continue
     try:
-        os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
-    except (ProcessLookupError, ChildProcessError):
+    except ChildProcessError:
         pass
+    _remove_temp_dir(pid)
+
+
+def _own_group(pid: int) -> None:
+    """Put an execution in a process group of its own (done on both sides of the fork, so
+    that whichever runs first, a kill of the group never misses what the child started)."""
+    try:
+        os.setpgid(pid, pid)
+    except OSError:  # it already exited, or it already did it itself
+        pass
+
+
+_PR_SET_PDEATHSIG = 1
+_libc: Any = None
+
+
+def _load_libc() -> Any:
+    """libc for ``prctl``, loaded once in the parent (Linux only; ``None`` elsewhere)."""
+    global _libc
+    if _libc is None and sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            _libc = ctypes.CDLL(None, use_errno=True)
+        except OSError:
+            _libc = False
+    return _libc or None
+
+
+def _die_with(parent: int) -> None:
+    """In a child: its own process group, and (Linux) SIGKILL when the parent dies.
+
+    A search killed by SIGKILL cannot clean up; its executions must not outlive it.
+    """
+    _own_group(0)
+    libc = _load_libc()
+    if libc is not None:
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(0)
 
 
 def _status_text(status: int) -> str:
@@ -219,20 +478,25 @@ def _status_text(status: int) -> str:
     return f"exit status {os.WEXITSTATUS(status)}"
 
 
-def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType]) -> None:
+def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType], shared: Any) -> None:
     from . import current, patches, watchdog
     from ..hooks import make_hooks
     from ..hooks.scope import Scope
+    import threading
+
     from .scheduler import Scheduler
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
-    _redirect_output(spec.output_path)
+    if signal.getsignal(signal.SIGTERM) is _raise_interrupt:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the search's handler, not the program's
+    _redirect_output(spec.output_path, spec.output_fd)
+    pipe = os.fstat(write_fd)
     finished = []
     installed: list = []  # the hooks, once made
 
     def finish(outcome: Outcome) -> None:
-        if finished:
-            os._exit(0)
+        if finished:  # a thread that ran on while the program cleans up: it waits for the end
+            _end_of_thread(sched)
         finished.append(True)
         for hooks in installed:
             _note_lost_control(hooks, outcome)
@@ -246,19 +510,32 @@ def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType]) -
             outcome.summary = f"{outcome.summary} [trace lost: {exc}]"
             payload = pickle.dumps(outcome)
         # Length first: the parent has the outcome as soon as it is written, without waiting
-        # for this process to tear itself down (which is what closes the pipe).
+        # for this process to clean up and tear itself down (which is what closes the pipe).
         view = memoryview(len(payload).to_bytes(8, "little") + payload)
-        while view:
-            written = os.write(write_fd, view)
-            view = view[written:]
-        os._exit(0)
+        try:
+            if not _same_file(write_fd, pipe):  # closed, and the number reused by the program
+                raise OSError("the outcome pipe was closed by the program")
+            while view:
+                written = os.write(write_fd, view)
+                view = view[written:]
+            os.close(write_fd)
+        except OSError:  # the program closed the pipe (os.closerange): shared memory then
+            _put_shared_outcome(shared, payload)
+        _clean_up(sched)
 
     scope = Scope(spec.include)
     sched = Scheduler(spec.policy.build(), record=spec.record, max_steps=spec.max_steps,
-                      finish=finish, record_values=spec.record_values, in_scope=scope.includes)
+                      finish=finish, record_values=spec.record_values, in_scope=scope.includes,
+                      assume_no_timeouts=spec.assume_no_timeouts)
     current.scheduler = sched
     hooks = make_hooks(scope, spec.model, spec.record, sched.dispatch)
     installed.append(hooks)
+    execution = os.getpid()
+    # While the program forks, the patched primitives act as the real ones: threading's own
+    # after-fork hook (which runs before ours, in the new process) takes locks.
+    os.register_at_fork(before=lambda: setattr(current, "scheduler", None),
+                        after_in_parent=lambda: sched.finished or setattr(current, "scheduler", sched),
+                        after_in_child=lambda: _leave_execution(sched, hooks, write_fd, pipe))
     patches.install(hooks.attach_thread, spec.epoch)
     if code is not None:
         module = _enter_main_module(spec)
@@ -266,18 +543,39 @@ def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType]) -
         _print_to_output_fds()
     watchdog.start(sched, spec.watchdog_threshold)
     hooks.install()
+    atexit._clear()  # the parent's handlers (pytest's, say) are not the program's...
+    threading.excepthook = threading.__excepthook__  # ...nor is its threading.excepthook
+    try:
+        _run_program(spec, sched, hooks, code, module if code is not None else None, execution)
+    except Abort:  # the execution ended: its outcome is sent; the program cleans up below
+        pass
+    _exit_after_clean_up()
+
+
+def _run_program(spec: ExecutionSpec, sched: Any, hooks: Any, code: Optional[types.CodeType],
+                 module: Optional[types.ModuleType], execution: int) -> None:
     try:
         if code is not None:
             hooks.enter_module(code)
             exec(code, module.__dict__)
         else:
             spec.target()  # a call: the hooks see its frames start like any other
+    except Abort:
+        raise
     except SystemExit as exc:
+        if os.getpid() != execution:
+            _end_forked_process(exc)
         if exc.code not in (None, 0):
             what = "the script" if code is not None else "the program"
             sched.fail(FailureKind.EXIT, f"{what} exited with status {exc.code!r}")
     except BaseException as exc:  # noqa: BLE001 - the program's own failure
+        if os.getpid() != execution:
+            _end_forked_process(exc)
         sched.fail_exception(exc, sched.threads[0])
+    if os.getpid() != execution:
+        _end_forked_process(None)
+    if sched.finished:  # ended meanwhile (main came back from native code after the end)
+        raise Abort()
     sched.main_finished()
     sched.conclude(Outcome())
 
@@ -291,6 +589,100 @@ def _note_lost_control(hooks, outcome: Outcome) -> None:
         outcome.outside = [*outcome.outside,
                            f"{lost}; the rest of the execution ran outside interlace's "
                            f"control (switches and accesses after it were not seen)"]
+
+
+#: Wall-clock seconds the program's clean-up (``finally`` blocks, ``atexit``) may take after
+#: its outcome was sent; the parent already has the verdict, so this never changes a result.
+CLEAN_UP_SECONDS = 5.0
+
+
+def _clean_up(sched: Any) -> None:
+    """After the outcome is sent: let the program clean up as it would at its end.
+
+    Every thread unwinds (an ``Abort`` out of wherever it waits for its turn runs its
+    ``finally`` blocks; so a ``join`` in the main thread's clean-up returns), then the main
+    thread runs the program's ``atexit`` handlers.  Unscheduled from here on, and bounded: a
+    clean-up that blocks is cut short.
+    """
+    import _thread
+    _thread.start_new_thread(_exit_later, (CLEAN_UP_SECONDS,))
+    sched.go_inert()
+    me = _thread.get_ident()
+    for thread in sched.threads:
+        if thread.ident != me and thread.state is not State.FINISHED:
+            try:
+                thread.baton.release()  # parked: it wakes, sees the end, and unwinds
+            except RuntimeError:  # not parked (in native code): it unwinds when it is back
+                pass
+    raise Abort()
+
+
+def _end_of_thread(sched: Any) -> None:
+    """A thread that reached the scheduler after the end: it unwinds too."""
+    raise Abort()
+
+
+def _exit_later(seconds: float) -> None:
+    from .patches import _real_sleep
+    _real_sleep(seconds)
+    os._exit(0)
+
+
+def _exit_after_clean_up() -> None:
+    try:
+        atexit._run_exitfuncs()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(0)
+
+
+def _same_file(fd: int, known: os.stat_result) -> bool:
+    """Is ``fd`` still the file it was (the program may have closed it, and reused the number)?"""
+    try:
+        now = os.fstat(fd)
+    except OSError:
+        return False
+    return (now.st_dev, now.st_ino) == (known.st_dev, known.st_ino)
+
+
+def _leave_execution(sched: Any, hooks: Any, write_fd: int, pipe: os.stat_result) -> None:
+    """In a process the program forked (``os.fork``, ``multiprocessing``): not part of the
+    execution.  It runs as plain Python, unscheduled; it never reports an outcome (its
+    exceptions are its own business, as they would be without interlace), and it dies with
+    the execution."""
+    from . import current
+    current.scheduler = None  # every patched primitive falls back to the real one
+    sched._recording = True  # any hook call left returns at once
+    try:
+        hooks.uninstall()
+    except Exception:  # noqa: BLE001 - best effort: the scheduler is inert anyway
+        pass
+    if _same_file(write_fd, pipe):
+        os.close(write_fd)
+    libc = _load_libc()
+    if libc is not None:
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def _end_forked_process(exc: Optional[BaseException]) -> None:
+    """A forked process ran the rest of the script: end it as ``python`` would."""
+    status = 0
+    if isinstance(exc, SystemExit):
+        status = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if not isinstance(exc.code, (int, type(None))):
+            print(exc.code, file=sys.stderr)
+    elif exc is not None:
+        sys.excepthook(type(exc), exc, exc.__traceback__)
+        status = 1
+    try:
+        atexit._run_exitfuncs()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
 
 
 def _enter_main_module(spec: ExecutionSpec) -> types.ModuleType:
@@ -319,7 +711,11 @@ def _print_to_output_fds() -> None:
     sys.stderr = open(2, "w", buffering=1, closefd=False)
 
 
-def _redirect_output(path: Optional[str]) -> None:
+def _redirect_output(path: Optional[str], fd: Optional[int] = None) -> None:
+    if fd is not None:
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        return
     target = os.open(path or os.devnull, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(target, 1)
     os.dup2(target, 2)

@@ -17,6 +17,7 @@ import datetime
 import os
 import queue
 import random
+import signal
 import threading
 import time
 from typing import Callable, Optional
@@ -54,6 +55,47 @@ def install(attach_thread: Callable[[], None], epoch: float) -> None:
     threading.Thread.join = _join
     threading.Thread.is_alive = _is_alive
     threading.Event.is_set = _event_is_set
+    signal.signal = _signal
+    signal.getsignal = _getsignal
+
+
+_orig_signal = signal.signal
+_orig_getsignal = signal.getsignal
+
+
+def _signal(signum, handler):
+    """``signal.signal``, with a Python handler run atomically (unscheduled).
+
+    CPython runs a handler in the main thread between two of its instructions, wherever that
+    thread is: also while it waits for its turn, or inside the scheduler itself.  Scheduling
+    the handler's code there would corrupt the hand-off; run as one step, it cannot."""
+    if callable(handler):
+        handler = _Atomic(handler)
+    previous = _orig_signal(signum, handler)
+    return previous.handler if isinstance(previous, _Atomic) else previous
+
+
+def _getsignal(signum):
+    handler = _orig_getsignal(signum)
+    return handler.handler if isinstance(handler, _Atomic) else handler
+
+
+class _Atomic:
+    """A program's signal handler, run with the scheduler's hooks off."""
+
+    def __init__(self, handler) -> None:
+        self.handler = handler
+
+    def __call__(self, signum, frame):
+        sched = current.scheduler
+        if sched is None:
+            return self.handler(signum, frame)
+        saved = sched._recording
+        sched._recording = True  # hook calls and recording return at once
+        try:
+            return self.handler(signum, frame)
+        finally:
+            sched._recording = saved
 
 
 def _virtual_monotonic() -> float:
@@ -180,6 +222,12 @@ class _StartedFlag:
 
     def clear(self) -> None:
         self._flag = False
+
+    def _at_fork_reinit(self) -> None:
+        """threading's after-fork hook calls this in a forked child (``Event`` has it)."""
+        self._gate = sync._real_lock()
+        if not self._flag:
+            self._gate.acquire()
 
 
 def _make_start(attach_thread: Callable[[], None]) -> Callable[[threading.Thread], None]:

@@ -110,7 +110,8 @@ class PCTPolicy(Policy):
     thread runs.  At ``depth - 1`` change points, chosen uniformly among the first
     ``step_bound`` steps, the running thread drops below every initial priority.  Past the
     step bound the policy turns into a fair random walk, so that spin loops that wait for a
-    lower-priority thread terminate instead of being reported as livelocks.
+    lower-priority thread terminate early (and past ``--max-steps`` the scheduler's fair
+    round-robin phase takes over in any case).
     """
 
     def __init__(self, seed: int, depth: int, step_bound: int) -> None:

@@ -50,8 +50,14 @@ class Scheduler:
 
     def __init__(self, policy: Policy, *, record: bool, max_steps: int,
                  finish: Callable[[Outcome], None], record_values: bool = True,
-                 in_scope: Optional[Callable[[Any], bool]] = None) -> None:
+                 in_scope: Optional[Callable[[Any], bool]] = None,
+                 assume_no_timeouts: bool = False) -> None:
         self.policy = policy
+        #: Timed waits (not sleeps) give up only when no other thread can run: the program's
+        #: assumption that its timeouts never expire while the awaited thread can still act.
+        self.assume_no_timeouts = assume_no_timeouts
+        #: Timed waits that gave up in this execution, as sentences (explained in reports).
+        self.timeouts_fired: list[str] = []
         #: Record every shared access and sync operation (final replays, systematic search).
         self.record = record
         #: The recorder of accesses and sync operations (``None`` when not recording).  It
@@ -104,6 +110,7 @@ class Scheduler:
         main.baton.release()  # the main thread starts out running
         main.baton.acquire()
         main.ident = self.running = _thread.get_ident()
+        main.native_id = _thread.get_native_id()
         self.current = main
         policy.attach(self)
 
@@ -138,18 +145,41 @@ class Scheduler:
     def thread_main(self, mt: ManagedThread, body: Callable[[], None], attach: Callable[[], None]) -> None:
         """Body of every managed thread: wait for the first turn, run, report, hand over."""
         mt.ident = _thread.get_ident()
+        mt.native_id = _thread.get_native_id()
         attach()
-        self._park(mt)
-        self.touch(mt, write=False, kind="begin")  # ordered after the start that created it
-        try:
-            body()
+        try:  # an Abort (the execution is over) ends the thread quietly, wherever it comes
+            self._park(mt)
+            self.touch(mt, write=False, kind="begin")  # ordered after the start that created it
+            self._run_body(mt, body)
+            self.thread_finished(mt)
         except Abort:
             return
-        except SystemExit:
-            pass
+
+    def _run_body(self, mt: ManagedThread, body: Callable[[], None]) -> None:
+        try:
+            body()
+        except (Abort, SystemExit):
+            if self.finished:
+                raise Abort() from None
         except BaseException as exc:  # noqa: BLE001 - any uncaught exception is a finding
-            self.fail_exception(exc, mt)
-        self.thread_finished(mt)
+            if not self._handled_by_excepthook(exc, mt):
+                self.fail_exception(exc, mt)
+
+    def _handled_by_excepthook(self, exc: BaseException, mt: ManagedThread) -> bool:
+        """A program that installed its own ``threading.excepthook`` handles its threads'
+        uncaught exceptions itself (as with CPython, the hook runs in the failing thread):
+        the exception is not a finding, unless the hook itself raises."""
+        hook = threading.excepthook
+        if hook is getattr(threading, "__excepthook__", hook):
+            return False
+        args = threading.ExceptHookArgs((type(exc), exc, exc.__traceback__, mt.thread))
+        try:
+            hook(args)
+        except Abort:
+            raise
+        except BaseException as error:  # noqa: BLE001 - the hook's own failure
+            self.fail_exception(error, mt)
+        return True
 
     def thread_finished(self, mt: ManagedThread) -> None:
         with self.mutex:
@@ -225,8 +255,7 @@ class Scheduler:
         """
         self.points += 1
         if self.points > self.max_steps:
-            self.fail(FailureKind.LIVELOCK, f"no progress after {self.max_steps} scheduling points "
-                      "(a thread may spin forever waiting for another)")
+            self._check_fair_phase()
         current = self.current
         runnable = self._runnable()
         if len(runnable) == 1 and runnable[0] is current:
@@ -255,6 +284,7 @@ class Scheduler:
         self.alone = None
         me.waiting_for = resource
         me.deadline = deadline
+        me.wait_began = self.clock
         me.timed_out = False
         if deadline is not None:
             self.touch(CLOCK_LOCATION, write=True)  # its deadline can disable others' timeouts
@@ -298,15 +328,37 @@ class Scheduler:
                     timed = [t]
                 else:
                     timed.append(t)
+        if timed and ready and self.assume_no_timeouts:
+            timed = [t for t in timed if t.waiting_for is _SLEEP]  # sleeps still end
         if timed:
             first = min(t.deadline for t in timed)
             ready.extend(t for t in timed if t.deadline == first)
         return ready
 
     def _choose(self, runnable: list[ManagedThread], current: Optional[ManagedThread]) -> ManagedThread:
-        choice = self.policy.choose(self.step, runnable, current)
+        if self.points > self.max_steps:
+            choice = _round_robin(runnable, current)
+        else:
+            choice = self.policy.choose(self.step, runnable, current)
         self._chosen(runnable, current, choice)
         return choice
+
+    # -- long executions -----------------------------------------------------------------------
+    #
+    # ``max_steps`` scheduling points into an execution, the policy stops choosing: the rest
+    # runs under a fair round-robin schedule (every runnable thread gets the next turn in
+    # order), so a thread that waits politely for another (``while not flag: sleep(0)``), or
+    # that a policy's priorities starved, sees the other make progress and the execution ends.
+    # Long correct programs simply keep running.  If ``max_steps`` more points pass under the
+    # fair schedule and the execution still has not ended, it is stopped *unfinished*: not a
+    # finding (a fair schedule that has not finished yet is no evidence of a livelock: the
+    # program may just be long), but a caveat the result states, since its end was not explored.
+
+    def _check_fair_phase(self) -> None:
+        if self.points > 2 * self.max_steps:
+            self.conclude(Outcome(unfinished=True, summary=(
+                f"did not finish within {2 * self.max_steps} scheduling points, the "
+                f"last {self.max_steps} under a fair round-robin schedule")))
 
     def _chosen(self, runnable: Sequence[ManagedThread], current: Optional[ManagedThread],
                 choice: ManagedThread) -> None:
@@ -339,6 +391,10 @@ class Scheduler:
 
     def _transfer(self, me: Optional[ManagedThread], to: ManagedThread, park: bool) -> None:
         if to.state is State.BLOCKED:  # its timeout fires now
+            if to.waiting_for is not _SLEEP:
+                self.timeouts_fired.append(
+                    f"{to.name}'s wait with a {to.deadline - to.wait_began:g} s timeout gave up "
+                    f"(on {_label(to.waiting_for)}) before another thread ended the wait")
             self.clock = max(self.clock, to.deadline)
             to.state = State.RUNNABLE
             self.alone = None
@@ -352,6 +408,9 @@ class Scheduler:
             self.recorder.switch(self.step, to.tid, f"switch to {to.name}",
                                  me is not None and me.state is State.RUNNABLE)
         self.current = to
+        # Nobody's turn until ``to`` takes it: code this thread still runs before it parks (a
+        # signal handler that runs while it waits on its baton) must not look like its turn.
+        self.running = None
         if park and me is not None and _handoff is not None:
             _handoff(to.baton, me.baton)  # C batons: release theirs, wait on ours, GIL dropped
             if self.finished:
@@ -442,6 +501,15 @@ class Scheduler:
                               details=details, thread=who.name if who is not None else None,
                               wait_for=wait_for))
 
+    def go_inert(self) -> None:
+        """The execution is over (its outcome sent): from now on the program's remaining code
+        (its ``finally`` blocks and ``atexit`` handlers) runs unscheduled: hooks return at
+        once, and the patched primitives act as the real ones."""
+        from . import current
+        self.finished = True
+        self._recording = True
+        current.scheduler = None
+
     def conclude(self, outcome: Outcome) -> None:
         """End the execution with ``outcome`` (how it ended), completed with what was recorded."""
         self.finished = True
@@ -456,6 +524,7 @@ class Scheduler:
         outcome.events = self.log.as_dicts() if self.log is not None else None
         outcome.unmodelled = list(self.recorder.unmodelled) if self.recorder is not None else []
         outcome.choices = self.choices
+        outcome.timeouts = list(self.timeouts_fired)
         self.policy.report(outcome)
         self._finish(outcome)
 
@@ -487,6 +556,24 @@ class LockOrder:
             if other and other != who and a < b:
                 out.append(f"{who} took {a} then {b}, while {other} took {b} then {a}")
         return out
+
+
+def _label(resource: Any) -> str:
+    """A name for what a thread waits on, without running program code (no ``repr``)."""
+    label = getattr(resource, "_interlace_label", None) if not isinstance(resource, str) else resource
+    if label is None and isinstance(resource, list):
+        return "a Condition"
+    return str(label) if label is not None else type(resource).__name__
+
+
+def _round_robin(runnable: Sequence[ManagedThread], current: Optional[ManagedThread]) -> ManagedThread:
+    """The next runnable thread after ``current`` in creation order (a fair schedule).
+
+    Threads that can run only because their timeout may fire come last: under a fair
+    schedule, time passes only when no thread can run otherwise."""
+    ready = [t for t in runnable if not t.deadline_pending] or list(runnable)
+    after = current.tid if current is not None else -1
+    return next((t for t in ready if t.tid > after), ready[0])
 
 
 _SHUTDOWN = "interpreter shutdown (waiting for non-daemon threads)"

@@ -236,6 +236,11 @@ class Condition:
     def __enter__(self) -> bool:
         return self._lock.__enter__()
 
+    def _at_fork_reinit(self) -> None:
+        """threading's after-fork hook (through ``Event``) calls this in a forked child."""
+        self._lock._at_fork_reinit()
+        self._waiters.clear()
+
     def __exit__(self, *exc: Any) -> None:
         return self._lock.__exit__(*exc)
 

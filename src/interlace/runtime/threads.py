@@ -38,11 +38,15 @@ class ManagedThread:
     waiting_for: Any = None
     #: Virtual time at which a timed wait gives up (``None``: waits forever).
     deadline: Optional[float] = None
+    #: Virtual time at which its current wait began (for "the 5 s timeout expired" notes).
+    wait_began: float = 0.0
     #: Set when the thread was woken by its deadline rather than by an event.
     timed_out: bool = False
     #: Locks currently held, in acquisition order (for deadlock and lock-order reports).
     held: list = field(default_factory=list)
     ident: Optional[int] = None
+    #: The kernel's id of the thread (``threading.get_native_id``), for the watchdog.
+    native_id: Optional[int] = None
 
     def __post_init__(self) -> None:
         self.baton.acquire()

@@ -2,11 +2,18 @@
 
 A thread blocked in native code (``socket.recv``, ``subprocess.wait``, a lock that existed
 before interlace took over) never reaches another scheduling point, and would freeze every
-other thread.  The watchdog samples the running thread; if neither the scheduler's step nor
-the thread's current instruction changed for ``threshold`` seconds (and no garbage collection
-ran meanwhile), the thread is marked OUTSIDE, another thread gets the turn, and the thread
-rejoins the schedule on its next hook call.  Everything it did meanwhile is outside control,
-which the result says.
+other thread.  The watchdog samples the running thread.  It counts as blocked only from its
+own state, never from elapsed time alone: on Linux the kernel must show it asleep (state
+``S`` or ``D`` in ``/proc/self/task/TID/stat``, i.e. waiting in a system call, not running or
+waiting for a CPU) at every sample, and it must not have used CPU time, moved to another
+instruction, or passed a scheduling point, and no garbage collection may have run, for
+``threshold`` seconds.  A thread busy computing (pure-Python loops, a long C call) is running
+or runnable, so it is never taken for blocked, however busy the machine is: the same seed then
+gives the same schedule on every run.  (Elsewhere, without ``/proc``, position alone decides.)
+
+A blocked thread is marked OUTSIDE, another thread gets the turn, and the thread rejoins the
+schedule on its next hook call.  Everything it did meanwhile is outside control, which the
+result says.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ import _thread
 import gc
 import sys
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional
 
 from .policies import default_choice
 from .threads import State
@@ -53,13 +60,29 @@ def _watch(sched: "Scheduler", threshold: float, period: float) -> None:
         if current is None or current.ident is None:
             last_key = None
             continue
-        key = (*_position(sched, current), _gc_phases)
-        if key != last_key:
+        asleep, cpu = _kernel_state(current.native_id)
+        key = (*_position(sched, current), _gc_phases, cpu)
+        if key != last_key or asleep is False:
             last_key, since = key, _monotonic()
             continue
         if _monotonic() - since >= threshold:
             _take_turn_from(sched, current, key[3])
             last_key = None
+
+
+def _kernel_state(native_id) -> tuple[Optional[bool], Optional[int]]:
+    """``(asleep in the kernel?, CPU ticks used)`` of a thread of this process; ``None`` where
+    the kernel does not say (no ``/proc``).  ``R`` (running, or ready and waiting for a CPU) is
+    not asleep: only a thread that waits in a system call can be blocked outside control."""
+    if native_id is None:
+        return None, None
+    try:
+        with open(f"/proc/self/task/{native_id}/stat", "rb") as handle:
+            fields = handle.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None, None
+    # fields[0] is field 3 of proc(5) (state); utime and stime are fields 14 and 15
+    return fields[0] in (b"S", b"D"), int(fields[11]) + int(fields[12])
 
 
 def _position(sched: "Scheduler", thread) -> tuple:
