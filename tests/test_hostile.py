@@ -186,7 +186,8 @@ def test_no_helper_process_or_directory_survives_a_search(tmp_path):
 def test_every_execution_reads_the_same_standard_input(tmp_path):
     out = tmp_path / "r.json"
     result = subprocess.run([sys.executable, "-m", "interlace", "run",
-                             str(HOSTILE / "reads_stdin.py"), "--budget", "5", "--json", str(out)],
+                             str(HOSTILE / "reads_stdin.py"), "--strategy", "pct", "--budget", "5",
+                             "--json", str(out)],
                             input="3\n", capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert '"executions": 5' in out.read_text()
@@ -198,7 +199,8 @@ def test_simultaneous_executions_have_their_own_temporary_directory(tmp_path):
     temp.mkdir()
     out = tmp_path / "r.json"
     result = subprocess.run([sys.executable, "-m", "interlace", "run",
-                             str(HOSTILE / "fixed_temp_file.py"), "--budget", "40", "--jobs", "2",
+                             str(HOSTILE / "fixed_temp_file.py"), "--strategy", "pct", "--budget", "40",
+                             "--jobs", "2",
                              "--json", str(out)], env={**os.environ, "TMPDIR": str(temp)},
                             capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -217,7 +219,7 @@ def test_an_uncaught_exception_without_a_custom_excepthook_is_still_a_finding(tm
     script.write_text("import threading\nt = threading.Thread(target=lambda: 1 / 0)\n"
                       "t.start()\nt.join()\n")
     outcome = run_execution(ExecutionSpec(str(script), (), Model.FREE_THREADED,
-                                          PolicySpec("replay")))
+                                          DEFAULT_SCHEDULE))
     assert outcome["failed"] and "ZeroDivisionError" in outcome["summary"]
 
 
