@@ -1,6 +1,7 @@
 """``interlace`` command line: ``run``, ``replay`` (and the commands other modules add).
 
-Exit codes: 0 nothing found (within the stated budget), 1 bug found, 2 usage error,
+Exit codes: 0 nothing found (within the stated budget), 1 bug (or, with ``--races``, a data
+race) found, 2 usage error,
 130 interrupted.
 """
 
@@ -72,6 +73,9 @@ def build_parser(optional: bool = True) -> argparse.ArgumentParser:
                      help="run only part I of N of the search (split one search across machines)")
     _add_common(run)
     run.add_argument("--no-shrink", action="store_true", help="report the first failure as found")
+    run.add_argument("--races", action="store_true",
+                     help="also report data races (accesses not ordered by happens-before) in "
+                          "every execution, whether or not anything failed (docs/races.md)")
     run.set_defaults(func=_cmd_run)
 
     replay = sub.add_parser("replay", help="re-execute one recorded interleaving")
@@ -151,8 +155,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     config = _config(args, strategy=args.strategy, budget=budget, seed=args.seed,
                      timeout=args.timeout, model=_first_model(args.model), depth=args.depth,
                      shrink=not args.no_shrink, preemptions=preemptions, jobs=args.jobs,
-                     shard=args.shard)
+                     shard=args.shard, races=args.races)
     if args.model == ALL_MODELS:
+        if args.races:
+            raise UsageError("--races searches one model: use it without --model all")
         return _run_all_models(config, args)
     with progress_bar(config.budget, systematic=config.strategy == "dpor") as advance:
         result = search_mod.search(config, progress=advance)
@@ -160,9 +166,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.json:
         from .report.jsonreport import write_json
         write_json(result, args.json)
-    if result.stopped_by == "interrupt" and not result.found:
+    if result.stopped_by == "interrupt" and not (result.found or result.races):
         return EXIT_INTERRUPTED
-    return EXIT_BUG if result.found else EXIT_OK
+    return EXIT_BUG if result.found or result.races else EXIT_OK
 
 
 def _first_model(model) -> Model:

@@ -72,6 +72,8 @@ class SearchConfig:
     shard: Optional[tuple[int, int]] = None
     #: A Python callable to run instead of ``script`` (the API and the pytest plugin).
     target: Optional[Target] = None
+    #: Also report data races (happens-before) in every execution (``--races``).
+    races: bool = False
 
     def program_hash(self) -> str:
         """The ``HASH`` of this program's replay tokens (its source, or its target's code)."""
@@ -135,6 +137,9 @@ class SearchResult:
     pending: int = 0
     #: Subtrees explored when the search was split (``--jobs``, ``--shard``), else ``None``.
     subtrees: Optional[int] = None
+    #: ``--races``: the data races found (:class:`~interlace.engine.races.Race`), one per
+    #: pair of source lines.
+    races: list = field(default_factory=list)
 
     @property
     def found(self) -> bool:
@@ -215,7 +220,7 @@ def _search_random(config: SearchConfig, progress: Optional[ProgressFn]) -> Sear
                     waiting.pop()
                     policy = PolicySpec("replay") if index == 0 else PolicySpec(
                         config.strategy, execution_seed(config.seed, index), config.depth, bound)
-                    pool.submit(index, _spec(config, policy, epoch, deadline))
+                    pool.submit(index, _spec(config, policy, epoch, deadline, races=config.races))
                 if not len(pool) or stopped_by == "timeout":
                     break
                 index, outcome = pool.next_outcome()
@@ -245,24 +250,49 @@ def _search_random(config: SearchConfig, progress: Optional[ProgressFn]) -> Sear
         result.executions_to_bug = len(done)
         result.seconds_to_bug = time.monotonic() - started
         _finish_failure(config, result, outcomes[failing], epoch)
+    if config.races:
+        finish_races(config, result, [(i, outcomes[i]) for i in done], epoch)
     result.seconds = time.monotonic() - started
     return result
 
 
 def _summary(outcome: dict) -> dict:
-    """What a finished execution leaves for the result (its caveats), without its trace."""
-    return {k: outcome.get(k) for k in ("outside", "uncontrolled_locks", "lock_order")}
+    """What a finished execution leaves for the result (its caveats, its races), without its trace."""
+    return {k: outcome.get(k) for k in ("outside", "uncontrolled_locks", "lock_order", "races",
+                                        "races_error", "deviations")}
+
+
+def finish_races(config: SearchConfig, result: SearchResult, outcomes: list[tuple[int, dict]],
+                 epoch: float) -> None:
+    """``--races``: one report per pair of racing source lines, each with a schedule showing it."""
+    import linecache
+
+    from .adjacent import report_races
+    from .races import first_seen
+    for _, outcome in outcomes:
+        if outcome.get("races_error"):
+            result.warnings.append("race detection failed in an execution (an internal error "
+                                   "of interlace; races may be missing):\n" + outcome["races_error"])
+            break
+    found = first_seen(((i, o.get("deviations") or (), o.get("races") or ()) for i, o in outcomes),
+                       linecache.getline)
+    try:
+        result.races = report_races(config, found, epoch)
+    except KeyboardInterrupt:
+        result.warnings.append("interrupted while building the races' schedules")
 
 
 def _spec(config: SearchConfig, policy: PolicySpec, epoch: float, deadline: Optional[float],
-          record: bool = False, output_path: Optional[str] = None) -> ExecutionSpec:
+          record: bool = False, output_path: Optional[str] = None,
+          races: bool = False) -> ExecutionSpec:
     wall = config.execution_timeout
     if deadline is not None:
         wall = max(1.0, min(wall, deadline - time.monotonic() + 1.0))
     return ExecutionSpec(config.script, config.argv, config.model, policy, record=record,
                          max_steps=config.max_steps, include=config.include, epoch=epoch,
                          wall_timeout=wall, output_path=output_path,
-                         target=config.target.run if config.target is not None else None)
+                         target=config.target.run if config.target is not None else None,
+                         races=races, keep_events=record, record_values=record)
 
 
 def _collect_caveats(outcome: dict, warnings: set, inversions: set) -> None:

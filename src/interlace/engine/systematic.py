@@ -23,7 +23,7 @@ from .dpor import Branch, Explorer
 from .partition import Split, owned, split
 from .pool import Pool
 from .search import (ProgressFn, SearchConfig, SearchResult, _collect_caveats, _finish_failure,
-                     _spec)
+                     _spec, _summary, finish_races)
 from ..runtime.executor import PolicySpec
 
 
@@ -44,14 +44,18 @@ class _Search:
     inversions: set = field(default_factory=set)
     max_steps: int = 0
     stopped_by: Optional[str] = None
+    #: ``--races``: (execution index, its races and schedule)
+    raced: list = field(default_factory=list)
 
     def spec(self, branch: Branch, bounded: bool):
         policy = PolicySpec("systematic", prefix=branch.prefix,
                             sleep=tuple(sorted(branch.sleep.items())), stop_when_asleep=not bounded)
-        return replace(_spec(self.config, policy, self.epoch, self.deadline, record=True),
-                       record_values=False)
+        return replace(_spec(self.config, policy, self.epoch, self.deadline, record=True,
+                             races=self.config.races), record_values=False)
 
     def finished(self, outcome: dict) -> None:
+        if self.config.races:
+            self.raced.append((self.executions, _summary(outcome)))
         self.executions += 1
         if self.observe is not None:
             self.observe(outcome)
@@ -114,6 +118,8 @@ def search_systematic(config: SearchConfig, progress: Optional[ProgressFn] = Non
         result.executions_to_bug = search.executions
         result.seconds_to_bug = time.monotonic() - started
         _finish_failure(config, result, failing, search.epoch)
+    if config.races:
+        finish_races(config, result, search.raced, search.epoch)
     result.seconds = time.monotonic() - started
     return result
 

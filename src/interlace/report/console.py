@@ -13,10 +13,14 @@ from .trace import relevant_trace
 
 
 def replay_command(result: SearchResult) -> str:
-    config = result.config
+    return replay_command_for(result.config, result.schedule.token())
+
+
+def replay_command_for(config, token: str) -> str:
+    """The command (or call) that replays ``token`` of ``config``'s program."""
     if config.target is not None:  # a Python call or a pytest command, made by the API/plugin
-        return config.target.replay_hint(result.schedule.token())
-    parts = ["interlace", "replay", "--schedule", result.schedule.token(), config.script]
+        return config.target.replay_hint(token)
+    parts = ["interlace", "replay", "--schedule", token, config.script]
     if config.argv:
         parts += ["--", *config.argv]
     return " ".join(shlex.quote(p) for p in parts)
@@ -76,6 +80,9 @@ def print_result(result: SearchResult, console: Optional[Console] = None) -> Non
     else:
         console.print(Text(f"No bug found in {statement(result)}.", style="bold green"))
         console.print("This is not a proof: other interleavings may still fail.")
+    if config.races:
+        from .races import print_races
+        print_races(result.races, lambda token: replay_command_for(config, token), console)
     for warning in result.warnings:
         console.print(Text(f"warning: {warning}", style="yellow"))
     for inversion in result.potential_deadlocks:

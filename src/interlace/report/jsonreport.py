@@ -45,6 +45,9 @@ def result_dict(result: SearchResult) -> dict[str, Any]:
         "details": result.details,
         "warnings": result.warnings,
         "potential_deadlocks": result.potential_deadlocks,
+        #: ``--races``: one object per pair of racing source lines (empty when none or not asked)
+        "races_checked": result.config.races,
+        "races": [race.as_dict() for race in result.races],
     }
 
 

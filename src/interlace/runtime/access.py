@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import types
+from _thread import _local as _thread_local
 from dataclasses import dataclass
 from typing import Any, Hashable, Optional
 
@@ -161,6 +162,8 @@ def resolve(step: Step, frame: types.FrameType, namer: Namer, values: bool = Tru
                       short(value))
     if kind == "attr":
         obj = evaluate(step.operands[0], frame)
+        if issubclass(type(obj), _thread_local):
+            return None  # each thread sees its own attributes: never shared
         owner = _object_label(step.operands[0], obj, namer, frame)
         value = MISSING
         if not step.write and obj is not MISSING:

@@ -40,6 +40,9 @@ class PolicySpec:
     sleep: tuple[tuple[int, Any], ...] = ()
     #: ...and whether an execution in which only sleeping threads can run stops there.
     stop_when_asleep: bool = True
+    #: ``adjacent`` only: the two accesses to run back to back, each as
+    #: ``(thread, its access number, line)`` (see :mod:`interlace.runtime.steer`).
+    adjacent: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,12 @@ class ExecutionSpec:
     #: A callable to run as the main thread's body instead of ``script`` (the Python API and
     #: the pytest plugin).  Never pickled: the forked child inherits it.
     target: Optional[Callable[[], None]] = None
+    #: Detect data races in the child and send them back as ``races`` (implies ``record``).
+    races: bool = False
+    #: With ``record``: send the event log back (``False``: only what the child concluded).
+    keep_events: bool = True
+    #: With ``record``: every access carries its stack of user frames.
+    record_stacks: bool = False
 
 
 def make_policy(spec: PolicySpec):
@@ -74,6 +83,9 @@ def make_policy(spec: PolicySpec):
         return ReplayPolicy(spec.deviations)
     if spec.name == "systematic":
         return SystematicPolicy(spec.prefix, dict(spec.sleep), spec.stop_when_asleep)
+    if spec.name == "adjacent":
+        from .steer import AdjacentPolicy
+        return AdjacentPolicy(spec.deviations, *spec.adjacent)
     raise ValueError(f"unknown policy {spec.name!r}")
 
 
@@ -151,7 +163,8 @@ def start_execution(spec: ExecutionSpec) -> RunningExecution:
     """Fork a child that runs ``spec``; read its outcome with :class:`RunningExecution`."""
     _preload_child_modules()
     _reap()
-    code = _script_code(spec.script, spec.model, spec.record) if spec.target is None else None
+    record = spec.record or spec.races
+    code = _script_code(spec.script, spec.model, record) if spec.target is None else None
     read_fd, write_fd = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -256,6 +269,13 @@ def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType]) -
         if finished:
             os._exit(0)
         finished.append(True)
+        if spec.races and sched.log is not None:
+            try:
+                from ..engine.races import detect
+                outcome["races"] = [pair.as_dict() for pair in detect(sched.log.events)]
+            except Exception:  # noqa: BLE001 - interlace's own failure, never the program's
+                import traceback
+                outcome["races_error"] = traceback.format_exc()
         sys.stdout.flush()
         sys.stderr.flush()
         try:
@@ -272,10 +292,11 @@ def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType]) -
             view = view[written:]
         os._exit(0)
 
-    sched = Scheduler(make_policy(spec.policy), record=spec.record, max_steps=spec.max_steps,
-                      finish=finish, record_values=spec.record_values)
+    sched = Scheduler(make_policy(spec.policy), record=spec.record or spec.races,
+                      max_steps=spec.max_steps, finish=finish, record_values=spec.record_values,
+                      keep_events=spec.keep_events, record_stacks=spec.record_stacks)
     current.scheduler = sched
-    hooks = make_hooks(Scope(spec.include), spec.model, spec.record, sched.dispatch)
+    hooks = make_hooks(Scope(spec.include), spec.model, spec.record or spec.races, sched.dispatch)
     patches.install(hooks.attach_thread, spec.epoch)
     if code is not None:
         module = _enter_main_module(spec)

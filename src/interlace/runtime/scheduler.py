@@ -48,12 +48,17 @@ class Scheduler:
                    "runnable")
 
     def __init__(self, policy: Policy, *, record: bool, max_steps: int,
-                 finish: Callable[[dict], None], record_values: bool = True) -> None:
+                 finish: Callable[[dict], None], record_values: bool = True,
+                 keep_events: bool = True, record_stacks: bool = False) -> None:
         self.policy = policy
         #: Record every shared access and sync operation (final replays, systematic search).
         self.record = record
         #: Recorded reads carry the value read (a ``repr``: only for the trace people read).
         self.record_values = record_values
+        #: Send the event log back with the outcome (``--races`` searches detect in the child).
+        self.keep_events = keep_events
+        #: Recorded accesses carry their stack of user frames (``--races`` reports).
+        self.record_stacks = record_stacks
         #: Inside the recorder: a ``repr`` there may run user code, which must neither be
         #: recorded nor reach a scheduling point.
         self._recording = False
@@ -400,7 +405,8 @@ class Scheduler:
             self.log.add(Event(self.step, self.current.tid, "access", access.label,
                                write=access.write, value=access.value,
                                location=self._logical(access.location, access.target),
-                               file=frame.f_code.co_filename, line=step.line))
+                               file=frame.f_code.co_filename, line=step.line, op=step.kind,
+                               stack=_user_stack(frame) if self.record_stacks else None))
 
     def note(self, kind: str, text: str, obj: Any = None, write: bool = True) -> None:
         """Record a synchronization event (lock, start, join, notify...) in the trace.
@@ -462,7 +468,7 @@ class Scheduler:
             "outside": list(self.outside_notes),
             "uncontrolled_locks": sorted(set(self.uncontrolled_locks)),
             "lock_order": self.lock_order.inversions(),
-            "events": self.log.as_dicts() if self.log is not None else None,
+            "events": self.log.as_dicts() if self.log is not None and self.keep_events else None,
             "choices": self.choices,
         })
         outcome.update(self.policy.report())
@@ -500,6 +506,19 @@ class LockOrder:
 
 _SHUTDOWN = "interpreter shutdown (waiting for non-daemon threads)"
 _SLEEP = "time.sleep"
+
+
+def _user_stack(frame, limit: int = 20) -> tuple:
+    """``(file, line, function)`` of the user frames from ``frame`` outwards (innermost first)."""
+    from ..hooks.scope import _library_dirs
+    hidden = (_PACKAGE_DIR, *_library_dirs())
+    out = []
+    while frame is not None and len(out) < limit:
+        code = frame.f_code
+        if not code.co_filename.startswith(hidden):
+            out.append((code.co_filename, frame.f_lineno, code.co_name))
+        frame = frame.f_back
+    return tuple(out)
 
 
 def _user_frame():

@@ -1,0 +1,122 @@
+"""Turning the races a search found into reports with a replay token that shows each one.
+
+For every race (first seen in some execution), an execution is steered so that its two
+accesses run back to back (:mod:`interlace.runtime.steer`), first in the order they ran in,
+else the other way round; the steered schedule is then replayed, with stacks recorded, and
+printed only if the replay has the two accesses adjacent.  When no such execution can be
+built (a model without a switch point right after the first access, a program that does not
+repeat itself), the race is reported with the schedule of the execution it was found in, and
+says so.
+"""
+
+from __future__ import annotations
+
+import linecache
+from dataclasses import replace
+from typing import Optional
+
+from ..runtime.executor import PolicySpec, run_execution
+from .races import Access, Found, Race, RaceSide
+from .schedule import Schedule, python_tag
+
+#: Races beyond this many are reported without building an adjacent schedule each.
+MAX_STEERED = 50
+
+
+def report_races(config, found: list[Found], epoch: float) -> list[Race]:
+    out = []
+    for number, race in enumerate(found):
+        out.append(_report(config, race, epoch, steer=number < MAX_STEERED))
+    return out
+
+
+def _report(config, found: Found, epoch: float, steer: bool) -> Race:
+    pair = found.pair
+    if steer:
+        for first, second in ((pair.first, pair.second), (pair.second, pair.first)):
+            deviations = _steer(config, found.deviations, first, second, epoch)
+            if deviations is None:
+                continue
+            outcome = _replay(config, deviations, epoch)
+            events = outcome.get("events") or []
+            shown = _adjacent(events, first, second)
+            if shown is not None:
+                return _race(config, pair, shown, outcome, deviations, True, found.execution)
+    outcome = _replay(config, found.deviations, epoch)
+    events = outcome.get("events") or []
+    shown = (_nth_access(events, pair.first), _nth_access(events, pair.second))
+    return _race(config, pair, shown, outcome, found.deviations, False, found.execution)
+
+
+def _steer(config, deviations, first: Access, second: Access, epoch: float):
+    from .search import _spec
+    policy = PolicySpec("adjacent", deviations=tuple(deviations),
+                        adjacent=((first.tid, first.seq, first.line),
+                                  (second.tid, second.seq, second.line)))
+    spec = replace(_spec(config, policy, epoch, None, record=True), record_values=False,
+                   keep_events=False)
+    outcome = run_execution(spec)
+    if not outcome.get("adjacent"):
+        return None
+    return tuple(tuple(d) for d in outcome.get("deviations") or ())
+
+
+def _replay(config, deviations, epoch: float) -> dict:
+    from .search import _spec
+    spec = replace(_spec(config, PolicySpec("replay", deviations=tuple(deviations)), epoch, None,
+                         record=True), record_values=False, record_stacks=True)
+    return run_execution(spec)
+
+
+def _nth_access(events: list[dict], access: Access) -> Optional[dict]:
+    """The event of ``access`` (its thread's ``seq``-th access) if it is on the same line."""
+    count = 0
+    for event in events:
+        if event["kind"] == "access" and event["tid"] == access.tid:
+            if count == access.seq:
+                same = event["line"] == access.line and event["file"] == access.file \
+                    and bool(event["write"]) == access.write
+                return event if same else None
+            count += 1
+    return None
+
+
+def _adjacent(events: list[dict], first: Access, second: Access):
+    """Both events if ``second`` runs right after ``first`` (only a switch between them)."""
+    one, two = _nth_access(events, first), _nth_access(events, second)
+    if one is None or two is None:
+        return None
+    start, end = _index(events, one), _index(events, two)
+    if not start < end or any(e["kind"] != "switch" for e in events[start + 1:end]):
+        return None
+    return one, two
+
+
+def _index(events: list[dict], event: dict) -> int:
+    for number, candidate in enumerate(events):
+        if candidate is event:
+            return number
+    return -1
+
+
+def _race(config, pair, shown, outcome: dict, deviations, adjacent: bool, execution: int) -> Race:
+    threads = outcome.get("threads") or []
+    if shown[0] is not None and shown[1] is not None and shown[0]["tid"] != pair.first.tid:
+        pair_sides = (pair.second, pair.first)  # the adjacent execution runs them reversed
+    else:
+        pair_sides = (pair.first, pair.second)
+    sides = []
+    for access, event in zip(pair_sides, shown):
+        name = threads[access.tid] if access.tid < len(threads) else f"thread {access.tid}"
+        stack = tuple(tuple(f) for f in (event or {}).get("stack") or ())
+        sides.append(RaceSide(name, access.kind, access.file, access.line,
+                              _source(access.file, access.line), stack))
+    label = pair.second.label or pair.first.label or "?"
+    token = Schedule(config.model, python_tag(), config.program_hash(), tuple(deviations)).token()
+    return Race(label, (sides[0], sides[1]), token, adjacent, execution)
+
+
+def _source(file: Optional[str], line: Optional[int]) -> str:
+    if not file or not line:
+        return ""
+    return linecache.getline(file, line).strip()
