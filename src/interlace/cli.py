@@ -81,6 +81,8 @@ def build_parser(optional: bool = True) -> argparse.ArgumentParser:
     replay = sub.add_parser("replay", help="re-execute one recorded interleaving")
     replay.add_argument("--schedule", required=True, help="the token printed by `interlace run`")
     replay.add_argument("script")
+    replay.add_argument("--races", action="store_true",
+                        help="also report the data races of this execution (docs/races.md)")
     _add_common(replay, model=False)
     replay.set_defaults(func=_cmd_replay)
 
@@ -207,12 +209,13 @@ def _run_all_models(config: search_mod.SearchConfig, args: argparse.Namespace) -
 def _cmd_replay(args: argparse.Namespace) -> int:
     from .engine.replay import replay_script
     from .report.console import print_result
-    result = replay_script(args.schedule, _config(args, model=Model.FREE_THREADED))
+    result = replay_script(args.schedule, _config(args, model=Model.FREE_THREADED,
+                                                  races=args.races))
     print_result(result)
     if args.json:
         from .report.jsonreport import write_json
         write_json(result, args.json)
-    return EXIT_BUG if result.found else EXIT_OK
+    return EXIT_BUG if result.found or result.races else EXIT_OK
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

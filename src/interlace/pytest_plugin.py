@@ -68,6 +68,7 @@ class Settings:
     timeout: float
     include: tuple[str, ...]
     replay: Optional[str]
+    races: bool = False
 
     @property
     def active(self) -> bool:
@@ -108,6 +109,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help=f"seconds of search per test (default: {DEFAULT_TIMEOUT:g})")
     group.addoption("--interlace-include", action="append", default=[], metavar="PACKAGE",
                     help="also put switch points inside this installed package (repeatable)")
+    group.addoption("--interlace-races", action="store_true", default=False,
+                    help="also fail a test on data races (accesses of one location by two "
+                         "threads, not ordered by happens-before), even if nothing failed")
     group.addoption("--interlace-replay", default=None, metavar="TOKEN",
                     help="replay one recorded interleaving of the selected test (printed when "
                          "a test fails under --interlace)")
@@ -165,7 +169,7 @@ def _settings(config: pytest.Config) -> Settings:
                     model=config.getoption("interlace_model"),
                     seed=config.getoption("interlace_seed"),
                     timeout=config.getoption("interlace_timeout"),
-                    include=include, replay=replay)
+                    include=include, replay=replay, races=config.getoption("interlace_races"))
 
 
 # -- running a test ----------------------------------------------------------------------------
@@ -291,12 +295,14 @@ def _item_options(item: pytest.Function, settings: Settings) -> tuple[int, dict,
         raise TypeError(f"threads must be an integer, got {type(threads).__name__}")
     if threads < 1:
         raise ValueError(f"threads must be at least 1 (got {threads})")
-    options = api.search_options(jobs=1, include=settings.include, **values)
+    options = api.search_options(jobs=1, include=settings.include, races=settings.races, **values)
     flags = []  # what the replay needs besides the token: the token's hash covers these
     if "threads" not in marked and threads != DEFAULT_THREADS:
         flags += ["--interlace-threads", str(threads)]
     for package in settings.include:
         flags += ["--interlace-include", package]
+    if settings.races:
+        flags += ["--interlace-races"]
     return threads, options, flags
 
 

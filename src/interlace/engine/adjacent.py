@@ -120,3 +120,18 @@ def _source(file: Optional[str], line: Optional[int]) -> str:
     if not file or not line:
         return ""
     return linecache.getline(file, line).strip()
+
+
+def races_in(config, outcome: dict, deviations) -> list[Race]:
+    """The races of one recorded execution (``replay --races``), shown with its own schedule."""
+    from .races import detect, suppressed
+    events = outcome.get("events") or []
+    out = []
+    for pair in detect(events):
+        if suppressed(pair, linecache.getline):
+            continue
+        shown = _adjacent(events, pair.first, pair.second) or (
+            _nth_access(events, pair.first), _nth_access(events, pair.second))
+        adjacent = _adjacent(events, pair.first, pair.second) is not None
+        out.append(_race(config, pair, shown, outcome, deviations, adjacent, 0))
+    return out

@@ -50,9 +50,14 @@ def _replay(schedule: Schedule, config: SearchConfig, warnings: list[str]) -> Se
     started = time.monotonic()
     outcome, output = replay_recorded(config, schedule.deviations)
     seconds = time.monotonic() - started
+    races = []
+    if config.races:
+        from .adjacent import races_in
+        races = races_in(config, outcome, schedule.deviations)
     result = SearchResult("bug" if outcome.get("failed") else "no-bug-found", config, 1, seconds,
                           "bug" if outcome.get("failed") else "budget", warnings=warnings)
     result.schedule = schedule
+    result.races = races
     if outcome.get("failed"):
         result.kind = outcome["kind"]
         result.summary = outcome.get("summary")

@@ -12,7 +12,7 @@ import os
 import random
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Optional
 
 from ..models import Model
@@ -346,9 +346,11 @@ def replay_recorded(config: SearchConfig, deviations, epoch: Optional[float] = N
     handle, path = tempfile.mkstemp(prefix="interlace-output-")
     os.close(handle)
     try:
-        outcome = run_execution(_spec(config, PolicySpec("replay", deviations=tuple(deviations)),
-                                      epoch if epoch is not None else time.time(), None,
-                                      record=True, output_path=path))
+        spec = _spec(config, PolicySpec("replay", deviations=tuple(deviations)),
+                     epoch if epoch is not None else time.time(), None, record=True,
+                     output_path=path)
+        # --races: the replay shows each race's stacks
+        outcome = run_execution(replace(spec, record_stacks=config.races))
         with open(path, encoding="utf-8", errors="replace") as stream:
             output = stream.read()
     finally:

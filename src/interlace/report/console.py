@@ -20,7 +20,8 @@ def replay_command_for(config, token: str) -> str:
     """The command (or call) that replays ``token`` of ``config``'s program."""
     if config.target is not None:  # a Python call or a pytest command, made by the API/plugin
         return config.target.replay_hint(token)
-    parts = ["interlace", "replay", "--schedule", token, config.script]
+    parts = ["interlace", "replay", *(["--races"] if config.races else []), "--schedule", token,
+             config.script]
     if config.argv:
         parts += ["--", *config.argv]
     return " ".join(shlex.quote(p) for p in parts)
