@@ -32,16 +32,17 @@ def report_races(config, found: list[Found], epoch: float) -> list[Race]:
 
 def _report(config, found: Found, epoch: float, steer: bool) -> Race:
     pair = found.pair
-    if steer:
-        for first, second in ((pair.first, pair.second), (pair.second, pair.first)):
-            deviations = _steer(config, found.deviations, first, second, epoch)
+    for witness in (found, *found.others) if steer else ():
+        one = witness.pair
+        for first, second in ((one.first, one.second), (one.second, one.first)):
+            deviations = _steer(config, witness.deviations, first, second, epoch)
             if deviations is None:
                 continue
             outcome = _replay(config, deviations, epoch)
             events = outcome.get("events") or []
             shown = _adjacent(events, first, second)
             if shown is not None:
-                return _race(config, pair, shown, outcome, deviations, True, found.execution)
+                return _race(config, one, shown, outcome, deviations, True, found.execution)
     outcome = _replay(config, found.deviations, epoch)
     events = outcome.get("events") or []
     shown = (_nth_access(events, pair.first), _nth_access(events, pair.second))
@@ -82,21 +83,30 @@ def _nth_access(events: list[dict], access: Access) -> Optional[dict]:
 
 
 def _adjacent(events: list[dict], first: Access, second: Access):
-    """Both events if ``second`` runs right after ``first`` (only a switch between them)."""
-    one, two = _nth_access(events, first), _nth_access(events, second)
-    if one is None or two is None:
-        return None
-    start, end = _index(events, one), _index(events, two)
-    if not start < end or any(e["kind"] != "switch" for e in events[start + 1:end]):
-        return None
-    return one, two
+    """Two events, ``first``'s thread and line, then at once (only a switch between them)
+    ``second``'s, on one location; ``None`` if the execution has no such pair."""
+    previous = None
+    for event in events:
+        kind = event["kind"]
+        if kind == "switch":
+            continue
+        if previous is not None and kind == "access" and _is(event, second) \
+                and _same_location(previous["location"], event["location"]):
+            return previous, event
+        previous = event if kind == "access" and _is(event, first) else None
+    return None
 
 
-def _index(events: list[dict], event: dict) -> int:
-    for number, candidate in enumerate(events):
-        if candidate is event:
-            return number
-    return -1
+def _is(event: dict, access: Access) -> bool:
+    return event["tid"] == access.tid and event["line"] == access.line \
+        and event["file"] == access.file and bool(event["write"]) == access.write
+
+
+def _same_location(one, two) -> bool:
+    if one == two:
+        return True
+    return bool(one and two) and one[0] == two[0] == "o" and one[1] == two[1] \
+        and (one[2] is None or two[2] is None)
 
 
 def _race(config, pair, shown, outcome: dict, deviations, adjacent: bool, execution: int) -> Race:

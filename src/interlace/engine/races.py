@@ -32,7 +32,7 @@ as two atomic operations do not in C11 or Go.  A plain read or write (``d[k] = v
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Iterator, Optional
 
 READ, WRITE, ACQUIRE, RELEASE = "read", "write", "acquire", "release"
@@ -242,6 +242,13 @@ class Found:
     pair: RacePair
     execution: int
     deviations: tuple[tuple[int, int], ...]
+    #: The same pair of lines racing in later executions (a few), other starting points for
+    #: building an execution in which the two accesses are adjacent.
+    others: tuple["Found", ...] = ()
+
+
+#: Executions kept per race beside the first (see ``Found.others``).
+WITNESSES = 2
 
 
 def first_seen(executions: Iterable[tuple[int, Iterable[tuple[int, int]], Iterable[dict]]],
@@ -253,9 +260,14 @@ def first_seen(executions: Iterable[tuple[int, Iterable[tuple[int, int]], Iterab
     for index, deviations, races in sorted(executions, key=lambda e: e[0]):
         for data in races:
             pair = RacePair.from_dict(data)
-            if pair.key in out or suppressed(pair, source_line):
-                continue
-            out[pair.key] = Found(pair, index, tuple(tuple(d) for d in deviations))
+            here = Found(pair, index, tuple(tuple(d) for d in deviations))
+            known = out.get(pair.key)
+            if known is None:
+                if not suppressed(pair, source_line):
+                    out[pair.key] = here
+            elif len(known.others) < WITNESSES and known.execution != index \
+                    and all(o.execution != index for o in known.others):
+                out[pair.key] = replace(known, others=known.others + (here,))
     return list(out.values())
 
 

@@ -259,7 +259,7 @@ def _search_random(config: SearchConfig, progress: Optional[ProgressFn]) -> Sear
 def _summary(outcome: dict) -> dict:
     """What a finished execution leaves for the result (its caveats, its races), without its trace."""
     return {k: outcome.get(k) for k in ("outside", "uncontrolled_locks", "lock_order", "races",
-                                        "races_error", "deviations")}
+                                        "races_error", "races_truncated", "deviations")}
 
 
 def finish_races(config: SearchConfig, result: SearchResult, outcomes: list[tuple[int, dict]],
@@ -269,6 +269,10 @@ def finish_races(config: SearchConfig, result: SearchResult, outcomes: list[tupl
 
     from .adjacent import report_races
     from .races import first_seen
+    truncated = sum(1 for _, outcome in outcomes if outcome.get("races_truncated"))
+    if truncated:
+        result.warnings.append(f"{truncated} execution(s) recorded more events than the log "
+                               "keeps; races after that point in them were not checked")
     for _, outcome in outcomes:
         if outcome.get("races_error"):
             result.warnings.append("race detection failed in an execution (an internal error "

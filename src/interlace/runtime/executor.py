@@ -273,6 +273,8 @@ def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType]) -
             try:
                 from ..engine.races import detect
                 outcome["races"] = [pair.as_dict() for pair in detect(sched.log.events)]
+                if sched.log.dropped:  # the log is bounded: say what the detector did not see
+                    outcome["races_truncated"] = sched.log.dropped
             except Exception:  # noqa: BLE001 - interlace's own failure, never the program's
                 import traceback
                 outcome["races_error"] = traceback.format_exc()

@@ -35,6 +35,8 @@ class AdjacentPolicy(ReplayPolicy):
         self._scheduler: Optional["Scheduler"] = None
         self._counts: dict[int, int] = {}
         self._seen = 0
+        #: The first thread's access count when it was let run into its access.
+        self._before_first = 0
 
     def attach(self, scheduler):
         self._scheduler = scheduler
@@ -50,10 +52,9 @@ class AdjacentPolicy(ReplayPolicy):
             return default_choice(runnable, current)
         self._count_accesses()
         (t1, k1, _), (t2, k2, _) = self._first, self._second
-        done1 = self._counts.get(t1, 0) > k1
-        if self._phase == _SECOND_NEXT or done1:
+        if self._phase == _SECOND_NEXT:
             second = _find(runnable, t2)
-            if self._phase == _SECOND_NEXT and done1 and second is not None \
+            if self._counts.get(t1, 0) > self._before_first and second is not None \
                     and self._poised(second, self._second):
                 self._phase = _FREE
                 return second
@@ -64,6 +65,7 @@ class AdjacentPolicy(ReplayPolicy):
         ready2 = second is not None and self._poised(second, self._second)
         if ready1 and ready2:
             self._phase = _SECOND_NEXT  # the first runs its access; the next point picks t2
+            self._before_first = self._counts.get(t1, 0)
             return first
         held = {t for t, ready in ((t1, ready1), (t2, ready2)) if ready}
         free = [t for t in runnable if t.tid not in held]
@@ -86,9 +88,11 @@ class AdjacentPolicy(ReplayPolicy):
         self._seen = len(events)
 
     def _poised(self, thread: "ManagedThread", access: tuple) -> bool:
-        """Is ``thread``'s very next instruction the access ``access``?"""
+        """Is ``thread``'s very next instruction an access on ``access``'s line, no earlier
+        than the access was in the racing execution?  (A later one on the same line will do:
+        the values a thread reads can change its path once the order changes.)"""
         _, number, line = access
-        if self._counts.get(thread.tid, 0) != number:
+        if self._counts.get(thread.tid, 0) < number:
             return False
         step = _pending_step(thread)
         return step is not None and step.kind is not None and step.line == line
