@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable, Iterator, Optional
+from typing import Any, Iterable, Iterator, NamedTuple, Optional
 
 READ, WRITE, ACQUIRE, RELEASE = "read", "write", "acquire", "release"
 
@@ -50,9 +50,8 @@ _ATOMIC_OPS = frozenset({"call"})
 SUPPRESS = re.compile(r"#.*\binterlace:\s*ignore-race\b")
 
 
-@dataclass(frozen=True)
-class Record:
-    """One thing a thread did that matters for races."""
+class Record(NamedTuple):
+    """One thing a thread did that matters for races (a tuple: made once per access)."""
 
     tid: int
     #: ``read``/``write`` (an access) or ``acquire``/``release`` (a synchronization edge).
@@ -76,6 +75,7 @@ def records_of(events: Iterable[Any], plain=None) -> Iterator[Record]:
     """
     if plain is None:
         from ..runtime.events import plain_location as plain
+    plain_keys = (int, str, float, bool, type(None))
     seqs: dict[int, int] = {}
     for event in events:
         get = event.get if isinstance(event, dict) else event.__dict__.get
@@ -87,7 +87,9 @@ def records_of(events: Iterable[Any], plain=None) -> Iterator[Record]:
         if kind == "access":
             seq = seqs.get(tid, 0)
             seqs[tid] = seq + 1
-            yield Record(tid, WRITE if get("write") else READ, plain(location),
+            if location[0] == "o" and type(location[2]) not in plain_keys:
+                location = plain(location)  # only an item's key can be a program object
+            yield Record(tid, WRITE if get("write") else READ, location,
                          get("op") in _ATOMIC_OPS, get("text") or "", get("file"), get("line"), seq)
         elif location[0] == "s":
             yield Record(tid, RELEASE if kind in _PUBLISHING else ACQUIRE, tuple(location))
@@ -190,7 +192,9 @@ class Detector:
         mine = self.clock(tid)
         epoch = mine[tid]
         key = (tid, record.file, record.line, write, record.atomic)
-        at = self.seen.setdefault(loc, {})
+        at = self.seen.get(loc)
+        if at is None:
+            at = self.seen[loc] = {}
         known = at.get(key)
         if known is not None and known.epoch == epoch:
             return  # same thread, line and kind, no release since: nothing new can race
