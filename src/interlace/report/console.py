@@ -65,7 +65,11 @@ def print_result(result: SearchResult, console: Optional[Console] = None) -> Non
     if result.found:
         _print_bug(result, console)
     elif result.verdict == "verified":
-        console.print(Text(f"Verified: {statement(result)}.", style="bold green"))
+        if result.races:  # every interleaving ran without failing, but the races stand
+            console.print(Text(f"{_races_found(result)}; no failure otherwise: {statement(result)}.",
+                               style="bold red"))
+        else:
+            console.print(Text(f"Verified: {statement(result)}.", style="bold green"))
         console.print(f"Explored in {result.executions} executions ({result.sleep_blocked} cut short "
                       f"as repeats), {result.seconds:.1f} s. Proved at interlace's granularity: "
                       "switches between the bytecodes the model allows, shared accesses of the "
@@ -79,7 +83,11 @@ def print_result(result: SearchResult, console: Optional[Console] = None) -> Non
                           f"({result.subtrees} subtrees): the program is verified only if every "
                           "part is.")
     else:
-        console.print(Text(f"No bug found in {statement(result)}.", style="bold green"))
+        if result.races:
+            console.print(Text(f"{_races_found(result)}; no failure otherwise in {statement(result)}.",
+                               style="bold red"))
+        else:
+            console.print(Text(f"No bug found in {statement(result)}.", style="bold green"))
         console.print("This is not a proof: other interleavings may still fail.")
     if config.races:
         from .races import print_races
@@ -132,6 +140,11 @@ def _print_bug(result: SearchResult, console: Console) -> None:
     console.print()
     console.print(Text("Replay it (fails the same way every time):", style="bold"))
     console.print(Text("  " + replay_command(result)))
+
+
+def _races_found(result: SearchResult) -> str:
+    count = len(result.races)
+    return f"DATA RACE{'S' if count > 1 else ''} FOUND ({count}, below)"
 
 
 def _short(path: Optional[str]) -> str:
