@@ -162,6 +162,8 @@ class RunningExecution:
 def start_execution(spec: ExecutionSpec) -> RunningExecution:
     """Fork a child that runs ``spec``; read its outcome with :class:`RunningExecution`."""
     _preload_child_modules()
+    if spec.races:  # imported once here, not in every child (300 ms each on a loaded machine)
+        from ..engine import races  # noqa: F401
     _reap()
     record = spec.record or spec.races
     code = _script_code(spec.script, spec.model, record) if spec.target is None else None
