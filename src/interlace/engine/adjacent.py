@@ -12,6 +12,7 @@ says so.
 from __future__ import annotations
 
 import linecache
+import time
 from dataclasses import replace
 from typing import Optional
 
@@ -23,10 +24,18 @@ from .schedule import Schedule, python_tag
 MAX_STEERED = 50
 
 
+def steering_seconds(config) -> float:
+    """Time for building adjacent schedules, after which the rest get the schedule they were
+    found in: half the search's time limit, at least 10 s."""
+    return max(10.0, config.timeout / 2)
+
+
 def report_races(config, found: list[Found], epoch: float) -> list[Race]:
     out = []
+    deadline = time.monotonic() + steering_seconds(config)
     for number, race in enumerate(found):
-        out.append(_report(config, race, epoch, steer=number < MAX_STEERED))
+        steer = number < MAX_STEERED and time.monotonic() < deadline
+        out.append(_report(config, race, epoch, steer=steer))
     return out
 
 
