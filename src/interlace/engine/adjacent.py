@@ -61,8 +61,8 @@ def _report(config, found: Found, epoch: float, steer: bool) -> Race:
 def _steer(config, deviations, first: Access, second: Access, epoch: float):
     from .search import _spec
     policy = PolicySpec("adjacent", deviations=tuple(deviations),
-                        adjacent=((first.tid, first.seq, first.line),
-                                  (second.tid, second.seq, second.line)))
+                        adjacent=((first.tid, first.seq, first.line, first.write),
+                                  (second.tid, second.seq, second.line, second.write)))
     spec = replace(_spec(config, policy, epoch, None, record=True), record_values=False,
                    keep_events=False)
     outcome = run_execution(spec)

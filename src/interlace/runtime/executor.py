@@ -41,7 +41,7 @@ class PolicySpec:
     #: ...and whether an execution in which only sleeping threads can run stops there.
     stop_when_asleep: bool = True
     #: ``adjacent`` only: the two accesses to run back to back, each as
-    #: ``(thread, its access number, line)`` (see :mod:`interlace.runtime.steer`).
+    #: ``(thread, its access number, line, write)`` (see :mod:`interlace.runtime.steer`).
     adjacent: tuple = ()
 
 

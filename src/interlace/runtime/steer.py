@@ -7,7 +7,7 @@ right before that access until the second access's thread stands right before it
 runs the first access and switches to the second.  Its deviations are an ordinary schedule;
 the caller replays it to check the two really are adjacent before printing it.
 
-An access is named by ``(thread, access number, line)``: how many shared accesses the thread
+An access is named by ``(thread, access number, line, write)``: how many shared accesses the thread
 made before it, which is the same in any execution that gives the thread the same values.
 """
 
@@ -51,7 +51,7 @@ class AdjacentPolicy(ReplayPolicy):
         if self._phase in (_FREE, _FAILED):
             return default_choice(runnable, current)
         self._count_accesses()
-        (t1, k1, _), (t2, k2, _) = self._first, self._second
+        t1, t2 = self._first[0], self._second[0]
         if self._phase == _SECOND_NEXT:
             second = _find(runnable, t2)
             if self._counts.get(t1, 0) > self._before_first and second is not None \
@@ -91,11 +91,13 @@ class AdjacentPolicy(ReplayPolicy):
         """Is ``thread``'s very next instruction an access on ``access``'s line, no earlier
         than the access was in the racing execution?  (A later one on the same line will do:
         the values a thread reads can change its path once the order changes.)"""
-        _, number, line = access
+        _, number, line, write = access
         if self._counts.get(thread.tid, 0) < number:
             return False
         step = _pending_step(thread)
-        return step is not None and step.kind is not None and step.line == line
+        # a container method call is planned as a read; what it does shows when it runs
+        return step is not None and step.kind is not None and step.line == line \
+            and (step.kind == "call" or step.write == write)
 
 
 def _find(runnable: Sequence["ManagedThread"], tid: int) -> Optional["ManagedThread"]:
