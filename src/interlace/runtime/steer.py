@@ -7,8 +7,9 @@ right before that access until the second access's thread stands right before it
 runs the first access and switches to the second.  Its deviations are an ordinary schedule;
 the caller replays it to check the two really are adjacent before printing it.
 
-An access is named by ``(thread, access number, line, write)``: how many shared accesses the thread
-made before it, which is the same in any execution that gives the thread the same values.
+An access is named by ``(thread, access number, line, write)``; its number (how many shared
+accesses the thread made before it) is the same in any execution that gives the thread the
+same values.
 """
 
 from __future__ import annotations
