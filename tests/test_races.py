@@ -266,6 +266,8 @@ def test_pytest_interlace_races(pytester):
     pytester.makepyfile(test_flags="""
         import threading
 
+        import pytest
+
         registry = {}
         lock = threading.Lock()
 
@@ -275,10 +277,14 @@ def test_pytest_interlace_races(pytester):
         def test_locked_registration():
             with lock:
                 registry["you"] = registry.get("you", 0) + 1
+
+        @pytest.mark.interlace(races=True, budget=10)
+        def test_marked():
+            registry["them"] = 1
     """)
     result = pytester.runpytest_subprocess("--interlace", "--interlace-races",
                                            "--interlace-budget", "10", timeout=300)
-    result.assert_outcomes(passed=1, failed=1)
+    result.assert_outcomes(passed=1, failed=2)
     result.stdout.fnmatch_lines(["*DATA RACE*", "*pytest --interlace-replay il1:* --interlace-races*"])
     plain = pytester.runpytest_subprocess("--interlace", "--interlace-budget", "10", timeout=300)
-    plain.assert_outcomes(passed=2)
+    plain.assert_outcomes(passed=2, failed=1)  # the marker asks for races itself

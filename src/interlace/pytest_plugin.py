@@ -47,7 +47,7 @@ SKIP_MARKERS = ("interlace_skip", "thread_unsafe")
 #: pytest-run-parallel): tests using them run once, as usual.
 THREAD_UNSAFE_FIXTURES = frozenset({"capsys", "capsysbinary", "capfd", "capfdbinary", "caplog",
                                     "recwarn"})
-MARKER_ARGUMENTS = ("threads", "budget", "strategy", "model", "seed", "timeout")
+MARKER_ARGUMENTS = ("threads", "budget", "strategy", "model", "seed", "timeout", "races")
 _NOT_ACTIVE = ""
 
 
@@ -128,8 +128,8 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "interlace(threads=2, budget=100, strategy='pct', model='free-threaded', "
-        "seed=0, timeout=30): explore this test's interleavings (even without --interlace), "
-        "with these settings")
+        "seed=0, timeout=30, races=False): explore this test's interleavings (even without "
+        "--interlace), with these settings")
     config.addinivalue_line(
         "markers", "interlace_skip: under --interlace, run this test once, as usual")
     config.addinivalue_line(
@@ -279,7 +279,8 @@ def _item_options(item: pytest.Function, settings: Settings) -> tuple[int, dict,
     """Copies, search options and the replay command's extra flags for one test."""
     values: dict[str, Any] = dict(threads=settings.threads, budget=settings.budget,
                                   strategy=settings.strategy, model=settings.model,
-                                  seed=settings.seed, timeout=settings.timeout)
+                                  seed=settings.seed, timeout=settings.timeout,
+                                  races=settings.races)
     marker = item.get_closest_marker("interlace")
     marked = dict(marker.kwargs) if marker is not None else {}
     if marker is not None and marker.args:
@@ -295,13 +296,13 @@ def _item_options(item: pytest.Function, settings: Settings) -> tuple[int, dict,
         raise TypeError(f"threads must be an integer, got {type(threads).__name__}")
     if threads < 1:
         raise ValueError(f"threads must be at least 1 (got {threads})")
-    options = api.search_options(jobs=1, include=settings.include, races=settings.races, **values)
+    options = api.search_options(jobs=1, include=settings.include, **values)
     flags = []  # what the replay needs besides the token: the token's hash covers these
     if "threads" not in marked and threads != DEFAULT_THREADS:
         flags += ["--interlace-threads", str(threads)]
     for package in settings.include:
         flags += ["--interlace-include", package]
-    if settings.races:
+    if settings.races and "races" not in marked:
         flags += ["--interlace-races"]
     return threads, options, flags
 
