@@ -14,6 +14,7 @@ fails with is the report the command line prints, replay call included.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import io
@@ -90,11 +91,15 @@ class ExploreResult:
     seconds: float
     #: The engine's own result (what ``interlace run --json`` is made from).
     raw: SearchResult = field(repr=False, compare=False)
+    #: ``races=True``: the data races found (:class:`interlace.engine.races.Race`: the
+    #: location, both accesses, a replay token), one per pair of source lines.
+    races: tuple = ()
 
     @property
     def ok(self) -> bool:
-        """No failure was found.  This is not a proof: see ``report`` for what was explored."""
-        return self.failure is None
+        """No failure and no data race was found.  This is not a proof: see ``report`` for
+        what was explored."""
+        return self.failure is None and not self.races
 
     @property
     def trace(self) -> str:
@@ -135,7 +140,7 @@ def explore(setup: Callable[[], State], workers: Sequence[Callable[[State], Any]
             seed: int = settings.DEFAULT_SEED, model: ModelLike = Model.FREE_THREADED,
             timeout: float = settings.DEFAULT_TIMEOUT, jobs: int = settings.DEFAULT_JOBS,
             include: Sequence[str] = (),
-            preemptions: Union[int, None, str] = "default") -> ExploreResult:
+            preemptions: Union[int, None, str] = "default", races: bool = False) -> ExploreResult:
     """Search the interleavings of ``workers`` running concurrently on the state ``setup`` builds.
 
     Each execution calls ``setup()`` for fresh state, runs each worker as ``worker(state)`` in
@@ -150,28 +155,39 @@ def explore(setup: Callable[[], State], workers: Sequence[Callable[[State], Any]
     (the bound of dpor and of the portfolio's systematic part: an int, ``None`` for none,
     default 2) mean what they mean for ``interlace run``; ``include`` names installed packages whose code gets switch points too (by default
     only code outside the standard library and site-packages does).
+
+    ``races=True`` also reports data races: two threads accessing one location, at least one
+    writing, with nothing ordering them (docs/races.md).  Each is in ``result.races`` and
+    makes the result not ``ok``, whether or not anything failed.
     """
     _refuse_nesting("interlace.explore()")
     workers = _check_program(setup, workers, invariant)
     options = search_options(strategy=strategy, budget=budget, seed=seed, model=model,
-                             timeout=timeout, jobs=jobs, include=include, preemptions=preemptions)
-    return run_search(search_config(target=_explore_target(setup, workers, invariant), **options))
+                             timeout=timeout, jobs=jobs, include=include, preemptions=preemptions,
+                             races=races)
+    target = _explore_target(setup, workers, invariant)
+    if races:  # its tokens replay with the races shown
+        hint = target.replay_hint
+        target = dataclasses.replace(target, replay_hint=lambda token: hint(token)[:-1] + ", races=True)")
+    return run_search(search_config(target=target, **options))
 
 
 def replay(schedule: str, setup: Callable[[], State], workers: Sequence[Callable[[State], Any]],
            invariant: Optional[Callable[[State], Any]] = None, *,
-           include: Sequence[str] = ()) -> ExploreResult:
+           include: Sequence[str] = (), races: bool = False) -> ExploreResult:
     """Re-run exactly the interleaving ``schedule`` (a token from :func:`explore`).
 
     ``setup``, ``workers`` and ``invariant`` must be the ones the token was recorded with:
     a token recorded for other code is refused with ``ValueError`` rather than followed into
-    an unrelated interleaving.
+    an unrelated interleaving.  ``races=True`` also reports the execution's data races.
     """
     _refuse_nesting("interlace.replay()")
     workers = _check_program(setup, workers, invariant)
     _parse_token(schedule)
+    if not isinstance(races, bool):
+        raise TypeError(f"races must be True or False, got {type(races).__name__}")
     config = SearchConfig(target=_explore_target(setup, workers, invariant),
-                          include=settings.check_include(include))
+                          include=settings.check_include(include), races=races)
     return run_replay(schedule, config)
 
 
@@ -258,19 +274,23 @@ def check(func: Optional[F] = None, /, *, budget: Optional[int] = None,
 
 def search_options(*, strategy: str, budget: Optional[int], seed: int, model: ModelLike,
                    timeout: float, jobs: int, include: Sequence[str],
-                   preemptions: Union[int, None, str] = "default") -> dict[str, Any]:
+                   preemptions: Union[int, None, str] = "default",
+                   races: bool = False) -> dict[str, Any]:
     """Check search settings (:func:`interlace.config.search_config`, the one validation);
     return them as its keyword arguments, defaults filled in.
 
     Raises ``TypeError``/``ValueError`` naming the argument, before any execution starts.
     ``budget=None`` and ``preemptions="default"`` take the strategy's defaults.
     """
+    if not isinstance(races, bool):
+        raise TypeError(f"races must be True or False, got {type(races).__name__}")
     config = search_config(strategy=strategy, budget=budget, seed=seed, model=model,
                            timeout=timeout, jobs=jobs, include=include,
-                           preemptions=DEFAULT if preemptions == "default" else preemptions)
+                           preemptions=DEFAULT if preemptions == "default" else preemptions,
+                           races=races)
     return dict(strategy=config.strategy, budget=config.budget, seed=config.seed,
                 model=config.model, timeout=config.timeout, jobs=config.jobs,
-                include=config.include, preemptions=config.preemptions)
+                include=config.include, preemptions=config.preemptions, races=config.races)
 
 
 def run_search(config: SearchConfig) -> ExploreResult:
@@ -429,7 +449,7 @@ def _to_result(result: SearchResult) -> ExploreResult:
                          replay_call, report, tuple(result.warnings) + tuple(
                              f"potential deadlock (lock-order inversion): {p}"
                              for p in result.potential_deadlocks),
-                         result.seconds, result)
+                         result.seconds, result, tuple(result.races))
 
 
 # -- argument checks: clear errors before anything runs --------------------------------------

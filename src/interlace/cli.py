@@ -1,6 +1,7 @@
 """``interlace`` command line: ``run``, ``replay`` (and the commands other modules add).
 
-Exit codes: 0 nothing found (within the stated budget), 1 bug found, 2 usage error or a
+Exit codes: 0 nothing found (within the stated budget), 1 bug (or, with ``--races``, a data race)
+found, 2 usage error or a
 script that fails on its own (before starting any thread), 3 inconclusive (the program did not
 repeat itself under systematic search) or an internal error of interlace, 130 interrupted.
 
@@ -89,6 +90,9 @@ def build_parser(optional: bool = True) -> argparse.ArgumentParser:
                      help="run only part I of N of the search (split one search across machines)")
     _add_common(run)
     run.add_argument("--no-shrink", action="store_true", help="report the first failure as found")
+    run.add_argument("--races", action="store_true",
+                     help="also report data races (accesses not ordered by happens-before) in "
+                          "every execution, whether or not anything failed (docs/races.md)")
     run.set_defaults(func=_cmd_run)
 
     replay = sub.add_parser("replay", help="re-execute one recorded interleaving",
@@ -98,6 +102,8 @@ def build_parser(optional: bool = True) -> argparse.ArgumentParser:
     replay.add_argument("script", nargs="?")
     replay.add_argument("-m", dest="module", metavar="MODULE",
                         help="replay a module run as `python -m MODULE`")
+    replay.add_argument("--races", action="store_true",
+                        help="also report the data races of this execution (docs/races.md)")
     _add_common(replay, model=False)
     replay.set_defaults(func=_cmd_replay)
 
@@ -222,8 +228,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     config = _config(args, strategy=args.strategy, budget=args.budget, seed=args.seed,
                      timeout=args.timeout, model=_first_model(args.model), depth=args.depth,
                      shrink=not args.no_shrink, preemptions=preemptions, jobs=args.jobs,
-                     shard=args.shard)
+                     shard=args.shard, races=args.races)
     if args.model == ALL_MODELS:
+        if args.races:
+            raise UsageError("--races searches one model: use it without --model all")
         return _run_all_models(config, args)
     with progress_bar(config.budget, systematic=config.strategy == "dpor",
                       timeout=config.timeout) as advance:
@@ -240,7 +248,7 @@ def exit_status(result: SearchResult) -> int:
     """The exit status of one search's result (see the module docstring)."""
     if result.verdict in (Verdict.INCONCLUSIVE, Verdict.INTERNAL_ERROR) or result.internal_error:
         return EXIT_INCONCLUSIVE
-    if result.found:
+    if result.found or result.races:
         return EXIT_BUG
     if result.verdict is Verdict.SETUP_ERROR:
         return EXIT_USAGE
@@ -289,7 +297,8 @@ def _run_all_models(config: settings.SearchConfig, args: argparse.Namespace) -> 
 def _cmd_replay(args: argparse.Namespace) -> int:
     from .engine.replay import replay_script
     from .report.console import print_result
-    result = replay_script(args.schedule, _config(args, model=Model.FREE_THREADED))
+    result = replay_script(args.schedule, _config(args, model=Model.FREE_THREADED,
+                                                  races=args.races))
     print_result(result, _console(args))
     if args.json:
         from .report.jsonreport import write_json

@@ -101,6 +101,8 @@ class SearchConfig:
     #: Timed waits (``Event.wait(5)``, ``acquire(timeout=...)``, ``join(timeout)``...) give up
     #: only when no other thread can run: the program assumes its timeouts never expire.
     assume_no_timeouts: bool = False
+    #: Also report data races (happens-before) in every execution (``--races``).
+    races: bool = False
 
     def validate(self) -> None:
         """Raise ``ValueError``/``TypeError`` (naming the setting) unless every field is valid."""
@@ -131,7 +133,7 @@ def search_config(*, strategy: str = DEFAULT_STRATEGY, budget: Optional[int] = N
                   shard: Optional[tuple[int, int]] = None, shrink: bool = True,
                   script: str = "", argv: tuple[str, ...] = (), module: Optional[str] = None,
                   target: Optional["Target"] = None,
-                  assume_no_timeouts: bool = False) -> SearchConfig:
+                  assume_no_timeouts: bool = False, races: bool = False) -> SearchConfig:
     """The one translation of user settings into a :class:`SearchConfig`, checked.
 
     ``budget=None`` and ``preemptions=DEFAULT`` take the strategy's defaults;
@@ -149,7 +151,7 @@ def search_config(*, strategy: str = DEFAULT_STRATEGY, budget: Optional[int] = N
                           model=check_model(model), depth=depth, max_steps=max_steps,
                           include=check_include(include), shrink=shrink,
                           preemptions=preemptions, jobs=jobs, shard=shard, target=target,
-                          assume_no_timeouts=assume_no_timeouts)
+                          assume_no_timeouts=assume_no_timeouts, races=bool(races))
     config.validate()
     return config
 

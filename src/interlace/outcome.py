@@ -201,6 +201,14 @@ class Outcome:
     #: It did not end within twice ``--max-steps`` scheduling points, the second half under a
     #: fair schedule: not a finding, a caveat (``summary`` says how far it got).
     unfinished: bool = False
+    #: ``--races``: the data races the child found in this execution (``RacePair.as_dict``),
+    #: the events its bounded log dropped (the detector did not see them), and a detector
+    #: failure's traceback (interlace's own error, never the program's).
+    races: Optional[list[dict]] = None
+    races_truncated: int = 0
+    races_error: Optional[str] = None
+    #: Steering executions (``runtime.steer``) only: did the two accesses run back to back?
+    adjacent: bool = False
     #: Timed waits that gave up, as sentences ("MainThread's wait with a 5 s timeout gave up
     #: ..."): a failure that needed one is explained as such.
     timeouts: list[str] = field(default_factory=list)
@@ -298,6 +306,9 @@ class SearchResult:
     #: Why the printed replay token did not reproduce the failure when it was checked
     #: (``None``: it did, or there is no token).
     replay_problem: Optional[str] = None
+    #: ``--races``: the data races found (:class:`~interlace.engine.races.Race`), one per
+    #: pair of source lines.
+    races: list = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.verdict = Verdict(self.verdict)

@@ -48,7 +48,7 @@ SKIP_MARKERS = ("interlace_skip", "thread_unsafe")
 THREAD_UNSAFE_FIXTURES = frozenset({"capsys", "capsysbinary", "capfd", "capfdbinary", "caplog",
                                     "recwarn"})
 MARKER_ARGUMENTS = ("threads", "budget", "strategy", "model", "seed", "timeout",
-                    "assume_no_timeouts")
+                    "assume_no_timeouts", "races")
 _NOT_ACTIVE = ""
 
 
@@ -72,6 +72,7 @@ class Settings:
     #: ``--interlace-html DIR``: one HTML report per failing test, in this folder.
     html: Optional[str] = None
     assume_no_timeouts: bool = False
+    races: bool = False
 
     @property
     def active(self) -> bool:
@@ -116,6 +117,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--interlace-assume-no-timeouts", action="store_true", default=False,
                     help="timed waits (Event.wait(5), acquire(timeout=...), join(timeout)...) give "
                          "up only when no other thread can run; sleeps are unaffected")
+    group.addoption("--interlace-races", action="store_true", default=False,
+                    help="also fail a test on data races (accesses of one location by two "
+                         "threads, not ordered by happens-before), even if nothing failed")
     group.addoption("--interlace-replay", default=None, metavar="TOKEN",
                     help="replay one recorded interleaving of the selected test (printed when "
                          "a test fails under --interlace)")
@@ -136,7 +140,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"interlace(threads={DEFAULT_THREADS}, budget={DEFAULT_BUDGET}, "
         f"strategy='{DEFAULT_STRATEGY}', model='free-threaded', seed=0, "
-        f"timeout={DEFAULT_TIMEOUT:g}, assume_no_timeouts=False): explore this test's interleavings (even without --interlace), "
+        f"timeout={DEFAULT_TIMEOUT:g}, assume_no_timeouts=False, races=False): explore this test's interleavings (even without --interlace), "
         "with these settings")
     config.addinivalue_line(
         "markers", "interlace_skip: under --interlace, run this test once, as usual")
@@ -180,7 +184,8 @@ def _settings(config: pytest.Config) -> Settings:
                     seed=config.getoption("interlace_seed"),
                     timeout=config.getoption("interlace_timeout"),
                     include=include, replay=replay, html=_html_dir(config.getoption("interlace_html")),
-                    assume_no_timeouts=config.getoption("interlace_assume_no_timeouts"))
+                    assume_no_timeouts=config.getoption("interlace_assume_no_timeouts"),
+                    races=config.getoption("interlace_races"))
 
 
 def _html_dir(path: Optional[str]) -> Optional[str]:
@@ -336,7 +341,8 @@ def _item_options(item: pytest.Function, settings: Settings) -> tuple[int, dict,
     """Copies, search options and the replay command's extra flags for one test."""
     values: dict[str, Any] = dict(threads=settings.threads, budget=settings.budget,
                                   strategy=settings.strategy, model=settings.model,
-                                  seed=settings.seed, timeout=settings.timeout)
+                                  seed=settings.seed, timeout=settings.timeout,
+                                  races=settings.races)
     marker = item.get_closest_marker("interlace")
     marked = dict(marker.kwargs) if marker is not None else {}
     if marker is not None and marker.args:
@@ -364,6 +370,8 @@ def _item_options(item: pytest.Function, settings: Settings) -> tuple[int, dict,
         flags += ["--interlace-include", package]
     if assume and "assume_no_timeouts" not in marked:
         flags.append("--interlace-assume-no-timeouts")
+    if settings.races and "races" not in marked:
+        flags += ["--interlace-races"]
     return threads, options, flags
 
 

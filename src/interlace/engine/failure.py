@@ -28,7 +28,7 @@ ProgressFn = Callable[..., None]
 
 def execution_spec(config: SearchConfig, policy: PolicySpec, epoch: float,
                    deadline: Optional[float], record: bool = False,
-                   output_path: Optional[str] = None) -> ExecutionSpec:
+                   output_path: Optional[str] = None, races: bool = False) -> ExecutionSpec:
     """One execution of ``config``'s program under ``policy``, killed as hung at its wall
     limit or a second after the search's ``deadline``, whichever is first."""
     wall = config.execution_timeout
@@ -42,7 +42,8 @@ def execution_spec(config: SearchConfig, policy: PolicySpec, epoch: float,
                          wall_timeout=wall, wall_cut=cut, output_path=output_path,
                          assume_no_timeouts=config.assume_no_timeouts,
                          target=config.target.run if config.target is not None else None,
-                         module=config.module)
+                         module=config.module, races=races,
+                         keep_events=record, record_values=record)
 
 
 @dataclass
@@ -177,7 +178,8 @@ def replay_recorded(config: SearchConfig, deviations: Deviations,
     with tempfile.TemporaryFile(prefix="interlace-output-") as stream:
         spec = replace(execution_spec(config, Replay(tuple(deviations)),
                                       epoch if epoch is not None else time.time(), None,
-                                      record=True), output_fd=stream.fileno())
+                                      record=True), output_fd=stream.fileno(),
+                       record_stacks=config.races)  # --races: the replay shows each race's stacks
         outcome = run_execution(spec)
         stream.seek(0)
         output = stream.read().decode("utf-8", errors="replace")

@@ -33,6 +33,7 @@ from typing import Optional, Union
 from ..config import SearchConfig
 from ..outcome import FailureKind, Outcome, SearchResult, StopReason, Verdict
 from ..runtime.policies import DEFAULT_SCHEDULE, PCT, POS, PolicySpec, RandomWalk, Systematic
+from .adjacent import finish_races
 from .dpor import Branch, Explorer
 from .failure import (Caveats, execution_spec, fails_on_its_own, finish_failure, nothing_to_interleave,
                       unmodelled_warning)
@@ -79,6 +80,8 @@ class _Portfolio:
     unmodelled: dict = field(default_factory=dict)
     #: An execution in which interlace itself failed: the search stops, and says so.
     internal: Optional[Outcome] = None
+    #: ``--races``: (execution index, its outcome) of every execution.
+    raced: list = field(default_factory=list)
 
     def next_turn(self) -> _Turn:
         if self.executions == 0:  # the default schedule, unrecorded: cheap, and it decides
@@ -118,11 +121,14 @@ class _Portfolio:
 
     def spec(self, turn: _Turn):
         systematic = turn.strategy == DPOR
-        spec = execution_spec(self.config, turn.policy, self.epoch, self.deadline, record=systematic)
+        spec = execution_spec(self.config, turn.policy, self.epoch, self.deadline, record=systematic,
+                              races=self.config.races)
         return replace(spec, record_values=False) if systematic else spec
 
     def fold(self, turn: _Turn, outcome: Outcome) -> None:
         """Count ``outcome`` and, for a DPOR turn, grow the tree with it."""
+        if self.config.races:
+            self.raced.append((self.executions, outcome))
         self.executions += 1
         self.by_strategy[turn.strategy] += 1
         if self.first is None:
@@ -197,6 +203,8 @@ def search_portfolio(config: SearchConfig, progress: Optional[ProgressFn] = None
     elif stopped_by is StopReason.EXHAUSTED:
         result.verdict = Verdict.VERIFIED
         result.verified_bound = config.preemptions
+    if config.races and search.internal is None:
+        finish_races(config, result, search.raced, search.epoch)
     result.seconds = time.monotonic() - started
     return result
 

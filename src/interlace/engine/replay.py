@@ -67,6 +67,9 @@ def _replay(schedule: Schedule, config: SearchConfig, warnings: list[str],
                           seconds, StopReason.BUG if outcome.failed else StopReason.BUDGET,
                           warnings=warnings)
     result.schedule = schedule
+    if config.races:
+        from .adjacent import races_in
+        result.races = races_in(config, outcome, schedule.deviations)
     if outcome.internal_error:
         result.record_internal_error(outcome)
     elif outcome.failed:

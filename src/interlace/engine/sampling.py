@@ -18,6 +18,7 @@ from ..outcome import Caveats as ExecutionCaveats, Outcome, SearchResult, StopRe
 from ..runtime.policies import DEFAULT_SCHEDULE, PCT, PolicySpec, RandomWalk
 from .failure import (Caveats, ProgressFn, execution_spec, fails_on_its_own, finish_failure,
                       nothing_to_interleave)
+from .adjacent import finish_races
 from .pool import Pool
 
 
@@ -69,6 +70,8 @@ def search_sampling(config: SearchConfig, progress: Optional[ProgressFn] = None)
     first: Optional[Outcome] = None
     #: An execution in which interlace itself failed: the search stops, and says so.
     internal: Optional[Outcome] = None
+    #: ``--races``: the counted executions, by index, for their races.
+    raced: dict[int, Outcome] = {}
     stopped_by = StopReason.BUDGET
 
     def bound_for(index: int) -> Optional[int]:
@@ -94,7 +97,8 @@ def search_sampling(config: SearchConfig, progress: Optional[ProgressFn] = None)
                         break
                     waiting.pop()
                     policy = DEFAULT_SCHEDULE if index == 0 else sampling_policy(config, index, bound)
-                    pool.submit(index, execution_spec(config, policy, epoch, deadline))
+                    pool.submit(index, execution_spec(config, policy, epoch, deadline,
+                                                      races=config.races))
                 if not len(pool) or stopped_by is StopReason.TIMEOUT:
                     break
                 index, outcome = pool.next_outcome()
@@ -106,6 +110,8 @@ def search_sampling(config: SearchConfig, progress: Optional[ProgressFn] = None)
                     break
                 steps[index] = outcome.steps or 0
                 caveats[index] = outcome.caveats()
+                if config.races:
+                    raced[index] = outcome  # (no trace: only its races and schedule)
                 if index == 0:
                     first = outcome
                     if not outcome.failed and not outcome.started_threads and not outcome.outside:
@@ -114,6 +120,7 @@ def search_sampling(config: SearchConfig, progress: Optional[ProgressFn] = None)
                     failing, failure = index, outcome
                     for later in [i for i in steps if i > index]:
                         del steps[later], caveats[later]  # what one process would not have run
+                        raced.pop(later, None)
                 if progress is not None:
                     progress(len(steps), len(indices), int(failing is not None))
     except KeyboardInterrupt:
@@ -139,5 +146,7 @@ def search_sampling(config: SearchConfig, progress: Optional[ProgressFn] = None)
         result.executions_to_bug = len(done)
         result.seconds_to_bug = time.monotonic() - started
         finish_failure(config, result, failure, epoch, progress)
+    if config.races and internal is None:
+        finish_races(config, result, [(i, raced[i]) for i in done if i in raced], epoch)
     result.seconds = time.monotonic() - started
     return result

@@ -22,6 +22,7 @@ from typing import Callable, Optional
 from ..config import SearchConfig
 from ..outcome import Outcome, SearchResult, StopReason, Verdict
 from ..runtime.policies import Systematic
+from .adjacent import finish_races
 from .dpor import Branch, Explorer
 from .failure import (Caveats, execution_spec, fails_on_its_own, finish_failure, nothing_to_interleave,
                       unmodelled_warning)
@@ -52,14 +53,18 @@ class _Search:
     unmodelled: dict = field(default_factory=dict)
     #: The outcome of an execution in which interlace itself failed.
     internal: Optional[Outcome] = None
+    #: ``--races``: (execution index, its outcome) of every execution.
+    raced: list = field(default_factory=list)
 
     def spec(self, branch: Branch, bounded: bool):
         policy = Systematic(branch.prefix, tuple(sorted(branch.sleep.items())),
                             stop_when_asleep=not bounded)
-        return replace(execution_spec(self.config, policy, self.epoch, self.deadline, record=True),
-                       record_values=False)
+        return replace(execution_spec(self.config, policy, self.epoch, self.deadline, record=True,
+                                      races=self.config.races), record_values=False)
 
     def finished(self, outcome: Outcome) -> None:
+        if self.config.races:
+            self.raced.append((self.executions, outcome))
         self.executions += 1
         if self.first is None:
             self.first = outcome
@@ -145,6 +150,8 @@ def search_systematic(config: SearchConfig, progress: Optional[ProgressFn] = Non
         result.executions_to_bug = search.executions
         result.seconds_to_bug = time.monotonic() - started
         finish_failure(config, result, failing, search.epoch, progress)
+    if config.races and search.internal is None:
+        finish_races(config, result, search.raced, search.epoch)
     result.seconds = time.monotonic() - started
     return result
 

@@ -8,6 +8,7 @@ from typing import Optional
 from rich.console import Console
 from rich.text import Text
 
+from ..config import DEFAULT_MAX_STEPS
 from ..outcome import SearchResult, StopReason, Verdict
 from .trace import relevant_trace
 
@@ -29,11 +30,21 @@ def printable(text: str) -> str:
 
 
 def replay_command(result: SearchResult) -> str:
-    config = result.config
+    return replay_command_for(result.config, result.schedule.token())
+
+
+def replay_command_for(config, token: str) -> str:
+    """The command (or call) that replays ``token`` of ``config``'s program."""
     if config.target is not None:  # a Python call or a pytest command, made by the API/plugin
-        return config.target.replay_hint(result.schedule.token())
+        return config.target.replay_hint(token)
     program = ["-m", config.module] if config.module else [config.script]
-    parts = ["interlace", "replay", "--schedule", result.schedule.token(), *program]
+    parts = ["interlace", "replay", *(["--races"] if config.races else []), "--schedule", token,
+             *program]
+    # every setting that changes which executions exist goes along (the model is in the token)
+    for name in config.include:
+        parts += ["--include", name]
+    if config.max_steps != DEFAULT_MAX_STEPS:
+        parts += ["--max-steps", str(config.max_steps)]
     if config.assume_no_timeouts:
         parts.append("--assume-no-timeouts")
     if config.argv:
@@ -95,7 +106,11 @@ def print_result(result: SearchResult, console: Optional[Console] = None) -> Non
         bound = result.verified_bound
         headline = "Verified" if bound is None else \
             f"Verified within {bound} preemption{'s' if bound != 1 else ''}"
-        console.print(Text(f"{headline}: {statement(result)}.", style="bold green"))
+        if result.races:  # every interleaving ran without failing, but the races stand
+            console.print(Text(f"{_races_found(result)}; no failure otherwise: {statement(result)}.",
+                               style="bold red"))
+        else:
+            console.print(Text(f"{headline}: {statement(result)}.", style="bold green"))
         console.print(f"Explored in {result.executions} executions ({result.sleep_blocked} cut short "
                       f"as repeats), {result.seconds:.1f} s. Proved at interlace's granularity: "
                       "switches between the bytecodes the model allows, shared accesses of the "
@@ -109,8 +124,15 @@ def print_result(result: SearchResult, console: Optional[Console] = None) -> Non
                           f"({result.subtrees} subtrees): the program is verified only if every "
                           "part is.")
     else:
-        console.print(Text(f"No bug found in {statement(result)}.", style="bold green"))
+        if result.races:
+            console.print(Text(f"{_races_found(result)}; no failure otherwise in {statement(result)}.",
+                               style="bold red"))
+        else:
+            console.print(Text(f"No bug found in {statement(result)}.", style="bold green"))
         console.print("This is not a proof: other interleavings may still fail.")
+    if config.races:
+        from .races import print_races
+        print_races(result.races, lambda token: replay_command_for(config, token), console)
     for warning in result.warnings:
         console.print(Text(f"warning: {printable(warning)}", style="yellow"))
     for inversion in result.potential_deadlocks:
@@ -189,6 +211,11 @@ def _print_bug(result: SearchResult, console: Console) -> None:
         console.print(Text(f"Replay token (checked, and it did NOT reproduce the failure: "
                            f"{result.replay_problem}):", style="bold yellow"))
     console.print(Text("  " + replay_command(result)))
+
+
+def _races_found(result: SearchResult) -> str:
+    count = len(result.races)
+    return f"DATA RACE{'S' if count > 1 else ''} FOUND ({count}, below)"
 
 
 def _short(path: Optional[str]) -> str:

@@ -52,6 +52,9 @@ def result_dict(result: SearchResult) -> dict[str, Any]:
         "by_strategy": result.by_strategy,
         "found_by": result.found_by,
         "program_output": result.program_output if result.verdict.value == "setup-error" else None,
+        #: ``--races``: one object per pair of racing source lines (empty when none or not asked)
+        "races_checked": result.config.races,
+        "races": [race.as_dict() for race in result.races],
     }
 
 

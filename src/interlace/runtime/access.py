@@ -24,6 +24,7 @@ import collections
 import sys
 import types
 import weakref
+from _thread import _local as _thread_local
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator, Optional
 
@@ -257,6 +258,8 @@ def resolve(step: Step, frame: types.FrameType, rec: "Recorder") -> list[Access]
         obj = evaluate(base, frame)
         if obj is MISSING:
             return _unnamed(base, f"attribute .{step.name}", frame)
+        if issubclass(type(obj), _thread_local):
+            return []  # each thread sees its own attributes: never shared
         return list(_attribute(obj, step.name, step.write, _label(base, obj, frame, rec), rec))
     if kind in ("item", "slice", "contains", "inplace", "iter"):
         return _item(step, frame, rec)

@@ -38,6 +38,11 @@ class Event:
     line: Optional[int] = None
     #: For switches: was the previous thread still runnable (a preemption)?
     preempted: bool = False
+    #: Accesses: the plan step's kind (``global``, ``attr``, ``item``, ``call``...).
+    op: Optional[str] = None
+    #: Accesses, when asked for (``--races`` reports): the user frames, innermost first, as
+    #: ``(file, line, function)``.
+    stack: Optional[tuple] = None
 
 
 class EventLog:
@@ -60,7 +65,8 @@ class EventLog:
         # recorded execution's time
         return [{"step": e.step, "tid": e.tid, "kind": e.kind, "text": e.text, "write": e.write,
                  "value": e.value, "location": plain_location(e.location), "file": e.file,
-                 "line": e.line, "preempted": e.preempted} for e in self.events]
+                 "line": e.line, "preempted": e.preempted, "op": e.op, "stack": e.stack}
+                for e in self.events]
 
 
 def plain_location(location: Any) -> Any:

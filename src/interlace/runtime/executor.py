@@ -60,6 +60,12 @@ class ExecutionSpec:
     target: Optional[Callable[[], None]] = None
     #: ``run -m NAME``: ``script`` is NAME's file, run as ``python -m NAME`` runs it.
     module: Optional[str] = None
+    #: Detect data races in the child and send them back as ``races`` (implies ``record``).
+    races: bool = False
+    #: With ``record``: send the event log back (``False``: only what the child concluded).
+    keep_events: bool = True
+    #: With ``record``: every access carries its stack of user frames.
+    record_stacks: bool = False
 
 
 def terminate_as_interrupt() -> None:
@@ -213,8 +219,11 @@ def _put_shared_outcome(shared: Any, payload: bytes) -> None:
 def start_execution(spec: ExecutionSpec) -> RunningExecution:
     """Fork a child that runs ``spec``; read its outcome with :class:`RunningExecution`."""
     _preload_child_modules()
+    if spec.races:  # imported once here, not in every child (300 ms each on a loaded machine)
+        from ..engine import races  # noqa: F401
     _reap()
-    code = _script_code(spec.script, spec.model, spec.record) if spec.target is None else None
+    record = spec.record or spec.races
+    code = _script_code(spec.script, spec.model, record) if spec.target is None else None
     stdin = _standard_input() if code is not None else None
     import tempfile
     temp_dir = tempfile.mkdtemp(prefix=f"{_TEMP_PREFIX}{os.getpid()}-")
@@ -498,6 +507,14 @@ def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType], s
         if finished:  # a thread that ran on while the program cleans up: it waits for the end
             _end_of_thread(sched)
         finished.append(True)
+        if spec.races and sched.log is not None:
+            try:
+                from ..engine.races import detect
+                outcome.races = [pair.as_dict() for pair in detect(sched.log.events)]
+                outcome.races_truncated = sched.log.dropped  # the log is bounded: what it did not see
+            except Exception:  # noqa: BLE001 - interlace's own failure, never the program's
+                import traceback
+                outcome.races_error = traceback.format_exc()
         for hooks in installed:
             _note_lost_control(hooks, outcome)
             hooks.uninstall()
@@ -524,11 +541,12 @@ def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType], s
         _clean_up(sched)
 
     scope = Scope(spec.include)
-    sched = Scheduler(spec.policy.build(), record=spec.record, max_steps=spec.max_steps,
+    sched = Scheduler(spec.policy.build(), record=spec.record or spec.races, max_steps=spec.max_steps,
                       finish=finish, record_values=spec.record_values, in_scope=scope.includes,
-                      assume_no_timeouts=spec.assume_no_timeouts)
+                      assume_no_timeouts=spec.assume_no_timeouts, keep_events=spec.keep_events,
+                      record_stacks=spec.record_stacks)
     current.scheduler = sched
-    hooks = make_hooks(scope, spec.model, spec.record, sched.dispatch)
+    hooks = make_hooks(scope, spec.model, spec.record or spec.races, sched.dispatch)
     installed.append(hooks)
     execution = os.getpid()
     # While the program forks, the patched primitives act as the real ones: threading's own

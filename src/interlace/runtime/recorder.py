@@ -124,7 +124,8 @@ class Recorder:
     #: Unmodelled operations kept per execution (the first ones are the ones reported).
     UNMODELLED_LIMIT = 20
 
-    def __init__(self, values: bool, in_scope: Optional[Callable[[types.CodeType], bool]] = None) -> None:
+    def __init__(self, values: bool, in_scope: Optional[Callable[[types.CodeType], bool]] = None,
+                 stacks: bool = False) -> None:
         from .access import Namer
         self.log = EventLog()
         self.objects = ObjectTable()
@@ -137,6 +138,8 @@ class Recorder:
         #: a systematic search that met one cannot claim "verified".
         self.unmodelled: list[str] = []
         self._unmodelled_seen: set[str] = set()
+        #: Every access carries its stack of user frames (``--races`` reports).
+        self.stacks = stacks
 
     def access(self, step: Step, frame: types.FrameType, at: int, tid: int) -> None:
         from .access import resolve
@@ -146,7 +149,8 @@ class Recorder:
                 continue
             self.log.add(Event(at, tid, "access", access.label, write=access.write,
                                value=access.value, location=access.location,
-                               file=frame.f_code.co_filename, line=step.line))
+                               file=frame.f_code.co_filename, line=step.line, op=step.kind,
+                               stack=user_stack(frame) if self.stacks else None))
 
     def sync(self, at: int, tid: int, kind: str, text: str, obj: Any, write: bool,
              file: Optional[str], line: Optional[int]) -> None:
@@ -165,3 +169,16 @@ class Recorder:
         if note not in self._unmodelled_seen and len(self.unmodelled) < self.UNMODELLED_LIMIT:
             self._unmodelled_seen.add(note)
             self.unmodelled.append(note)
+
+
+def user_stack(frame, limit: int = 20) -> tuple:
+    """``(file, line, function)`` of the user frames from ``frame`` outwards (innermost first)."""
+    from ..hooks.scope import PACKAGE_DIR, _library_dirs
+    hidden = (PACKAGE_DIR, *_library_dirs())
+    out = []
+    while frame is not None and len(out) < limit:
+        code = frame.f_code
+        if not code.co_filename.startswith(hidden):
+            out.append((code.co_filename, frame.f_lineno, code.co_name))
+        frame = frame.f_back
+    return tuple(out)

@@ -51,7 +51,8 @@ class Scheduler:
     def __init__(self, policy: Policy, *, record: bool, max_steps: int,
                  finish: Callable[[Outcome], None], record_values: bool = True,
                  in_scope: Optional[Callable[[Any], bool]] = None,
-                 assume_no_timeouts: bool = False) -> None:
+                 assume_no_timeouts: bool = False, keep_events: bool = True,
+                 record_stacks: bool = False) -> None:
         self.policy = policy
         #: Timed waits (not sleeps) give up only when no other thread can run: the program's
         #: assumption that its timeouts never expire while the awaited thread can still act.
@@ -62,8 +63,12 @@ class Scheduler:
         self.record = record
         #: The recorder of accesses and sync operations (``None`` when not recording).  It
         #: never runs program code; ``_recording`` still guards it, so that a finaliser the
-        #: interpreter runs meanwhile is neither recorded nor a scheduling point.
-        self.recorder: Optional[Recorder] = Recorder(record_values, in_scope) if record else None
+        #: interpreter runs meanwhile is neither recorded nor a scheduling point.  With
+        #: ``record_stacks`` every access carries its user frames (``--races`` reports).
+        self.recorder: Optional[Recorder] = \
+            Recorder(record_values, in_scope, stacks=record_stacks) if record else None
+        #: Send the event log back with the outcome (``--races`` searches detect in the child).
+        self.keep_events = keep_events
         self._recording = False
         self.max_steps = max_steps
         #: Called once with the execution's outcome; never returns (ends the process).
@@ -521,7 +526,7 @@ class Scheduler:
         outcome.outside = list(self.outside_notes)
         outcome.uncontrolled_locks = sorted(set(self.uncontrolled_locks))
         outcome.lock_order = self.lock_order.inversions()
-        outcome.events = self.log.as_dicts() if self.log is not None else None
+        outcome.events = self.log.as_dicts() if self.log is not None and self.keep_events else None
         outcome.unmodelled = list(self.recorder.unmodelled) if self.recorder is not None else []
         outcome.choices = self.choices
         outcome.timeouts = list(self.timeouts_fired)
