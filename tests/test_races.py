@@ -19,17 +19,17 @@ pytest_plugins = ["pytester"]
 # -- synthetic logs ------------------------------------------------------------------------------
 
 def access(tid, name, write, line, op="global"):
-    return Event(0, tid, "access", name, write=write, location=("g", 0, name), file="f.py",
+    return Event(0, tid, "access", name, write=write, location=("obj", 0, name), file="f.py",
                  line=line, op=op)
 
 
 def item(tid, key, write, line, op="item"):
-    return Event(0, tid, "access", "d", write=write, location=("o", 7, key), file="f.py",
+    return Event(0, tid, "access", "d", write=write, location=("obj", 7, key), file="f.py",
                  line=line, op=op)
 
 
 def sync(tid, kind, obj):
-    return Event(0, tid, kind, kind, location=("s", obj))
+    return Event(0, tid, kind, kind, location=("sync", obj, None))
 
 
 def lines(pairs):
@@ -105,7 +105,7 @@ def test_keys_conflict_with_their_container_and_not_with_each_other():
 def test_a_read_of_a_primitive_acquires_what_was_published_through_it():
     """``Event.is_set()`` touches the event's lock: after it, the setter's writes are ordered."""
     events = started(access(1, "x", True, 10), sync(1, "acquire", 9), sync(1, "release", 9),
-                     Event(0, 0, "touch", "", location=("s", 9)), access(0, "x", False, 20))
+                     Event(0, 0, "touch", "", location=("sync", 9, None)), access(0, "x", False, 20))
     assert detect(events) == []
 
 
