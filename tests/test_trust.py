@@ -244,3 +244,13 @@ def test_dpor_sees_the_read_made_by_a_concatenation_it_iterates():
                           preemptions=None, timeout=120)
     result = search(config)
     assert result.verdict == "bug", (result.verdict, result.warnings)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="known gap (issue 15): truthiness of a container "
+                   "(TO_BOOL / POP_JUMP_IF_* / UNARY_NOT) is not recorded as a read")
+def test_dpor_sees_the_truthiness_check_of_a_shared_list():
+    config = SearchConfig(script=str(TRUST / "truthiness_stack.py"), strategy="dpor", budget=200,
+                          preemptions=None, timeout=120)
+    result = search(config)
+    assert result.verdict == "bug", (result.verdict, result.executions)
