@@ -69,6 +69,14 @@ class Call:
     func: "Expr"
 
 
+@dataclass(frozen=True)
+class Concat:
+    """``left + right``: kept so ``for t in threads + [extra]`` is known to walk a fresh list."""
+
+    left: "Expr"
+    right: "Expr"
+
+
 class _Marker:
     def __init__(self, name: str) -> None:
         self._name = name
@@ -79,8 +87,10 @@ class _Marker:
 
 UNKNOWN: Any = _Marker("UNKNOWN")
 NULL: Any = _Marker("NULL")
+#: A list, tuple, set or dict just built by ``BUILD_*`` (no other thread can have seen it).
+FRESH: Any = _Marker("FRESH")
 
-Expr = Union[Local, Global, Cell, Const, Attr, Item, MethodRef, Call, _Marker]
+Expr = Union[Local, Global, Cell, Const, Attr, Item, MethodRef, Call, Concat, _Marker]
 T = TypeVar("T")
 
 _RESET_AFTER = frozenset({"RETURN_VALUE", "RETURN_CONST", "RAISE_VARARGS", "RERAISE",
@@ -256,6 +266,9 @@ def _step(instr: dis.Instruction, stack: SymbolicStack) -> None:  # noqa: C901 -
         stack.push(UNKNOWN)
     elif op == "STORE_SLICE":  # value, container, start, stop
         stack.pop(4)
+    elif op == "BINARY_ADD" or (op == "BINARY_OP" and instr.argrepr == "+"):
+        left, right = stack.pop(2)
+        stack.push(Concat(left, right))
     elif op in _POP2_PUSH1 or op.startswith(("BINARY_", "INPLACE_")):
         stack.pop(2)
         stack.push(UNKNOWN)
@@ -283,9 +296,10 @@ def _step(instr: dis.Instruction, stack: SymbolicStack) -> None:  # noqa: C901 -
     elif op in _BUILD_N:
         count = arg * 2 if op == "BUILD_MAP" else arg + 1 if op == "BUILD_CONST_KEY_MAP" else arg
         stack.pop(count)
-        stack.push(UNKNOWN)
+        stack.push(FRESH if op in ("BUILD_LIST", "BUILD_TUPLE", "BUILD_SET", "BUILD_MAP",
+                                   "BUILD_CONST_KEY_MAP") else UNKNOWN)
     elif op in ("LIST_EXTEND", "LIST_APPEND", "SET_ADD", "SET_UPDATE", "DICT_UPDATE", "DICT_MERGE"):
-        stack.pop()
+        stack.pop()  # the list being built stays FRESH (``[*a, b]``)
     else:
         stack.reset()
     if op in _RESET_AFTER:

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 from ..bytecode.plan import Step
-from ..bytecode.symbolic import UNKNOWN, Attr, Call, Cell, Const, Global, Item, Local, MethodRef
+from ..bytecode.symbolic import (FRESH, UNKNOWN, Attr, Call, Cell, Concat, Const, Global, Item, Local,
+                                 MethodRef)
 from ..hooks.scope import PACKAGE_DIR
 from .recorder import CELL, OBJECT, WHOLE, Location
 
@@ -340,6 +341,10 @@ def _item(step: Step, frame: types.FrameType, rec: "Recorder") -> list[Access]:
     base = step.operands[0]
     if kind == "iter" and isinstance(base, Call):
         return _iterate_call(base, frame, rec)
+    if kind == "iter" and base is FRESH:
+        return []  # ``for x in [a, b]``: a list built on the spot, seen by no other thread
+    if kind == "iter" and isinstance(base, Concat):
+        return _iterate_concat(base, frame, rec)
     container = evaluate(base, frame)
     if kind == "iter" and container is MISSING and base is UNKNOWN:
         # a comprehension's or generator expression's own code (3.10/3.11) iterates its
@@ -408,6 +413,34 @@ def _iterate_iterator(it: Any, expr: object, frame: types.FrameType, rec: "Recor
     if plain(it) or callable_code(it):
         return []
     return list(_whole(it, True, f"iterate {_label(expr, it, frame, rec)}", rec))
+
+
+_CONCATENATED = (list, tuple)
+
+
+def _iterate_concat(concat: Concat, frame: types.FrameType, rec: "Recorder") -> list[Access]:
+    """``for t in threads + [extra]``: list or tuple ``+`` (C code) makes a fresh sequence.
+
+    Iterating it reads nothing shared; the concatenation itself read each operand, so each
+    shared operand is recorded as a read of the whole (conservative: the read is attributed to
+    each step of the loop).  Operands of other types (a user ``__add__`` may return anything)
+    stay unmodelled."""
+    out: list[Access] = []
+    for part in (concat.left, concat.right):
+        if part is FRESH:
+            continue
+        if isinstance(part, Concat):  # ``a + b + c``
+            inner = _iterate_concat(part, frame, rec)
+            if any(access.location is None for access in inner):
+                return inner
+            out.extend(inner)
+            continue
+        value = evaluate(part, frame)
+        if type(value) not in _CONCATENATED:
+            return _unnamed(part, "FOR_ITER", frame)
+        out.append(Access(Location(OBJECT, rec.objects.number(value), WHOLE),
+                          f"iterate {_label(part, value, frame, rec)}", False))
+    return out
 
 
 def _iterate_call(call: Call, frame: types.FrameType, rec: "Recorder") -> list[Access]:
