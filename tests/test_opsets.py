@@ -115,8 +115,11 @@ def add(a, b):
         assert len(unknown) == 2, model
         assert all(s.switch and s.write for s in unknown), model
     messages = [str(w.message) for w in caught if "not in interlace's tables" in str(w.message)]
-    assert len(messages) == 1  # two instructions, three models: one warning per opcode
-    assert unknown[0].opname in messages[0]
+    # one warning per opcode, whatever the number of models: 3.11+ has one opcode for both
+    # instructions (BINARY_OP), 3.10 two (BINARY_ADD, BINARY_MULTIPLY)
+    opnames = sorted({s.opname for s in unknown})
+    assert len(messages) == len(opnames)
+    assert all(any(name in m for m in messages) for name in opnames)
 
 
 def test_an_interpreter_newer_than_the_tables_is_warned_about_once(monkeypatch):
