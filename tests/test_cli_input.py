@@ -88,6 +88,28 @@ def test_json_dash_is_standard_output_for_run_and_explain(tmp_path):
     assert "functions" in json.loads(explained.stdout) or json.loads(explained.stdout)
 
 
+@pytest.mark.slow
+def test_a_reader_that_stops_early_loses_only_the_text(tmp_path):
+    """``interlace run x.py --json F --html H | head -1``: the closed pipe ends the text; the
+    files are written and the exit status still says a bug was found.  ``--json -`` puts the
+    HTML line on stderr, out of the JSON's way."""
+    import subprocess
+    import sys
+    out, page = tmp_path / "out.json", tmp_path / "out.html"
+    command = [sys.executable, "-m", "interlace", "run", COUNTER, "--json", str(out),
+               "--html", str(page)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+    process.stdout.readline()
+    process.stdout.close()  # what `head -1` does after its line
+    _, stderr = process.communicate(timeout=1800)
+    assert process.returncode == 1, stderr
+    assert json.loads(out.read_text())["verdict"] == "bug"
+    assert page.read_text().startswith("<!DOCTYPE html>") or "<html" in page.read_text()
+    both = run_cli("run", COUNTER, "--json", "-", "--html", str(page), cwd=tmp_path)
+    assert json.loads(both.stdout)["verdict"] == "bug"
+    assert f"HTML report: {page}" in both.stderr
+
+
 def test_token_naming_a_missing_thread_or_step_does_not_fit():
     from interlace.engine.schedule import python_tag, script_hash
     prefix = f"il1:{python_tag()}:free-threaded:{script_hash(COUNTER)}"

@@ -108,8 +108,12 @@ CORRECT = {
 def test_hostile_but_correct_programs_give_no_finding(name):
     result = search(SearchConfig(script=str(HOSTILE / name), argv=CORRECT[name], budget=12,
                                  timeout=120))
-    assert result.verdict == "no-bug-found", (result.kind, result.summary, result.details)
-    assert result.executions == 12
+    # no finding: the budget runs out, or the portfolio's bounded DPOR exhausts the program
+    # first (3.14's bytecode has fewer shared accesses in some of them)
+    assert result.verdict in ("no-bug-found", "verified"), (result.kind, result.summary,
+                                                            result.details)
+    assert not result.found and not result.warnings, result.warnings
+    assert result.executions == 12 or result.verdict == "verified"
 
 
 def test_a_forked_process_is_not_part_of_the_execution():

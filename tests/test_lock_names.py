@@ -39,3 +39,27 @@ def test_naming_runs_none_of_the_programs_code():
     holder = Loud()
     holder.mutex_of_loud = sync.RLock()
     assert holder.mutex_of_loud._interlace_label == "mutex_of_loud"
+
+
+def _names(obj):
+    return {name for name in dir(obj) if not name.startswith("__")}
+
+
+def test_the_primitives_answer_to_every_name_threading_s_do():
+    """Library code calls what the running interpreter's primitives have (3.14's
+    ``multiprocessing`` calls ``RLock._recursion_count()``): a missing name would be an
+    ``AttributeError`` that looks like the program's bug."""
+    import threading
+    pairs = [(threading.Lock(), sync.Lock()), (threading.RLock(), sync.RLock()),
+             (threading.Condition(), sync.Condition())]
+    for real, ours in pairs:
+        missing = _names(real) - _names(ours)
+        assert not missing, (type(real).__name__, missing)
+
+
+def test_recursion_count_is_the_calling_thread_s_depth():
+    lock = sync.RLock()
+    assert lock._recursion_count() == 0
+    with lock, lock:
+        assert lock._recursion_count() == 2
+    assert lock._recursion_count() == 0

@@ -247,10 +247,12 @@ def test_dpor_sees_the_read_made_by_a_concatenation_it_iterates():
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="known gap (issue 15): truthiness of a container "
-                   "(TO_BOOL / POP_JUMP_IF_* / UNARY_NOT) is not recorded as a read")
-def test_dpor_sees_the_truthiness_check_of_a_shared_list():
-    config = SearchConfig(script=str(TRUST / "truthiness_stack.py"), strategy="dpor", budget=200,
+@pytest.mark.parametrize("name", ["truthiness_stack.py", "alias_truth.py", "unpack_pair.py",
+                                  "compare_lists.py"])
+def test_dpor_sees_the_contents_read_by_a_truth_test_unpacking_or_comparison(name):
+    """``if items:``, ``a, b = pair``, ``seen == [1]``: the instruction after the load reads the
+    container, which must conflict with another thread's change to it."""
+    config = SearchConfig(script=str(TRUST / name), strategy="dpor", budget=200,
                           preemptions=None, timeout=120)
     result = search(config)
     assert result.verdict == "bug", (result.verdict, result.executions)

@@ -219,7 +219,6 @@ def _cli_spelling(message: str) -> str:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from .engine.search import search
-    from .report.console import print_result
     from .report.progress import progress_bar
     if args.preemptions is None:
         preemptions = settings.DEFAULT
@@ -236,12 +235,40 @@ def _cmd_run(args: argparse.Namespace) -> int:
     with progress_bar(config.budget, systematic=config.strategy == "dpor",
                       timeout=config.timeout) as advance:
         result = search(config, progress=advance)
-    print_result(result, _console(args))
-    if args.json:
-        from .report.jsonreport import write_json
-        write_json(result, args.json)
-    _write_html(result, args.html)
+    _deliver(result, args)
     return exit_status(result)
+
+
+def _deliver(result: SearchResult, args: argparse.Namespace, verdicts=None) -> None:
+    """The text report, then ``--json`` and ``--html``.
+
+    A reader that stops early (``interlace run x.py | head``) closes the pipe: that ends the
+    text, not the files after it nor the exit status, which still says what was found.
+    """
+    from .report.console import print_model_verdicts, print_result
+    console = _console(args)
+
+    def text() -> None:
+        print_result(result, console)
+        if verdicts is not None:
+            print_model_verdicts(verdicts, console)
+    _unless_pipe_closed(text)
+    if args.json:
+        from .report import jsonreport
+        if verdicts is None:
+            _unless_pipe_closed(lambda: jsonreport.write_json(result, args.json))
+        else:
+            _unless_pipe_closed(lambda: jsonreport.write_json_models(result, verdicts, args.json))
+    _write_html(result, args.html, verdicts, stream=sys.stderr if args.json == _args.STDOUT else sys.stdout)
+
+
+def _unless_pipe_closed(write) -> None:
+    """Run ``write``; if standard output's reader went away, send the rest of it nowhere."""
+    try:
+        write()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def exit_status(result: SearchResult) -> int:
@@ -264,7 +291,6 @@ def _first_model(model) -> Model:
 def _run_all_models(config: settings.SearchConfig, args: argparse.Namespace) -> int:
     """``run --model all``: one bounded search per model, the first bug printed in full."""
     from .engine.allmodels import search_all_models
-    from .report.console import print_model_verdicts, print_result
     from .report.progress import progress_bar
     bars: list = []  # one bar per model's search, each closed before the next opens
 
@@ -279,12 +305,7 @@ def _run_all_models(config: settings.SearchConfig, args: argparse.Namespace) -> 
     finally:
         while bars:
             bars.pop().__exit__(None, None, None)
-    print_result(result, _console(args))
-    print_model_verdicts(verdicts, _console(args))
-    if args.json:
-        from .report.jsonreport import write_json_models
-        write_json_models(result, verdicts, args.json)
-    _write_html(result, args.html, verdicts)
+    _deliver(result, args, verdicts)
     found = any(v.result is not None and v.result.found for v in verdicts)
     if found:
         return EXIT_BUG
@@ -296,14 +317,9 @@ def _run_all_models(config: settings.SearchConfig, args: argparse.Namespace) -> 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
     from .engine.replay import replay_script
-    from .report.console import print_result
     result = replay_script(args.schedule, _config(args, model=Model.FREE_THREADED,
                                                   races=args.races))
-    print_result(result, _console(args))
-    if args.json:
-        from .report.jsonreport import write_json
-        write_json(result, args.json)
-    _write_html(result, args.html)
+    _deliver(result, args)
     return exit_status(result)
 
 
@@ -317,7 +333,8 @@ def _check_html_path(path: Optional[str]) -> None:
         raise UsageError(f"--html: cannot write {path}: {problem}")
 
 
-def _write_html(result: SearchResult, path: Optional[str], verdicts=None) -> None:
+def _write_html(result: SearchResult, path: Optional[str], verdicts=None, stream=None) -> None:
+    """Write the page; say where on ``stream`` (stderr when ``--json -`` owns stdout)."""
     if path is None:
         return
     from .report.html import write_html
@@ -325,7 +342,7 @@ def _write_html(result: SearchResult, path: Optional[str], verdicts=None) -> Non
         write_html(result, path, verdicts)
     except OSError as exc:
         raise UsageError(f"--html: cannot write {path}: {exc.strerror or exc}") from None
-    print(f"HTML report: {path}")
+    _unless_pipe_closed(lambda: print(f"HTML report: {path}", file=stream or sys.stdout))
 
 
 def _console(args: argparse.Namespace):

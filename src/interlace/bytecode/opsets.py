@@ -83,6 +83,47 @@ def is_inplace(instr: dis.Instruction) -> bool:
         and not is_subscript_read(instr)
 
 
+#: Branches and negations that take the truth of the value on top of the stack (3.13+ spells
+#: it ``TO_BOOL`` and the branch then tests an exact bool).
+TRUTH_TESTS = frozenset({
+    "TO_BOOL", "UNARY_NOT", "POP_JUMP_IF_FALSE", "POP_JUMP_IF_TRUE", "POP_JUMP_FORWARD_IF_FALSE",
+    "POP_JUMP_FORWARD_IF_TRUE", "POP_JUMP_BACKWARD_IF_FALSE", "POP_JUMP_BACKWARD_IF_TRUE",
+    "JUMP_IF_FALSE_OR_POP", "JUMP_IF_TRUE_OR_POP",
+})
+#: Instructions that read the contents of the value on top of the stack: unpacking, ``[*x]``,
+#: ``{**x}``, ``match`` on its length, formatting.
+_TOP_CONTENT_READS = frozenset({
+    "UNPACK_SEQUENCE", "UNPACK_EX", "LIST_EXTEND", "SET_UPDATE", "DICT_UPDATE", "DICT_MERGE",
+    "GET_LEN", "FORMAT_SIMPLE", "CONVERT_VALUE",
+})
+#: 3.10's binary operators (3.11+ has one ``BINARY_OP``).
+_BINARY_310 = frozenset({
+    "BINARY_ADD", "BINARY_SUBTRACT", "BINARY_MULTIPLY", "BINARY_TRUE_DIVIDE",
+    "BINARY_FLOOR_DIVIDE", "BINARY_MODULO", "BINARY_POWER", "BINARY_LSHIFT", "BINARY_RSHIFT",
+    "BINARY_AND", "BINARY_OR", "BINARY_XOR", "BINARY_MATRIX_MULTIPLY",
+})
+
+
+def content_reads(instr: dis.Instruction) -> tuple[int, ...]:
+    """Stack depths (1 = top) of the operands whose *contents* ``instr`` reads.
+
+    ``if self.items:``, ``a, b = self.pair``, ``self.items == []``, ``self.a + self.b``: the
+    load before the instruction read only the attribute or variable; the instruction itself
+    reads the container behind it, which another thread may be changing.
+    """
+    op = instr.opname
+    if op in TRUTH_TESTS or op in _TOP_CONTENT_READS:
+        return (1,)
+    if op == "FORMAT_WITH_SPEC" or (op == "FORMAT_VALUE" and (instr.arg or 0) & 0x04):
+        return (2,)  # the format spec is on top
+    if op == "FORMAT_VALUE":
+        return (1,)
+    if op == "COMPARE_OP" or op in _BINARY_310 or (
+            op == "BINARY_OP" and not is_inplace(instr) and not is_subscript_read(instr)):
+        return (2, 1)
+    return ()
+
+
 # -- container methods: what a call does to its receiver ---------------------------------------
 
 #: Methods of built-in containers that only read their receiver, with the index of the

@@ -15,12 +15,16 @@ from typing import Optional
 from ..models import Model
 from . import opsets
 from .opsets import PY
-from .symbolic import UNKNOWN, Call, Const, Expr, Global, MethodRef, call_parts, is_method_load, \
-    simulate
+from .symbolic import UNKNOWN, Attr, Call, Cell, Const, Expr, Global, Item, Local, MethodRef, \
+    call_parts, is_method_load, simulate
 
 #: The kind of an opcode missing from the tables: a shared write of something unknown.
 UNKNOWN_ACCESS = "unknown"
 
+#: Kinds recorded at the instruction but never a switch site of their own.
+_RECORDED_ONLY = frozenset({"inplace", "contents"})
+#: Operand expressions the runtime can read back from the frame.
+_NAMED = (Local, Global, Cell, Attr, Item)
 #: Iterables whose iterator no other thread can see (``for i in range(n)``).
 _LOCAL_ITERABLES = frozenset({"range", "enumerate", "zip", "reversed"})
 
@@ -33,7 +37,8 @@ class Step:
     offset: int
     line: int
     #: ``global``, ``cell``, ``attr``, ``item``, ``slice``, ``contains``, ``call``,
-    #: ``inplace``, ``iter``, ``unknown`` (an opcode missing from the tables; ``name`` is the
+    #: ``inplace``, ``iter``, ``contents`` (a truth test, comparison, operator or unpacking of
+    #: the operands, which reads them if they are containers), ``unknown`` (an opcode missing from the tables; ``name`` is the
     #: opcode) or ``None`` when the instruction is only a switch site.
     kind: Optional[str]
     write: bool
@@ -90,8 +95,9 @@ def build_plan(code: types.CodeType, model: Model, record: bool) -> list[Optiona
         switch = after = False
         # An in-place operator is recorded but is no switch site of its own: ``x += 1`` on a
         # number touches only the stack, and ``l += [1]`` on a shared list follows the load
-        # of ``l``, itself a switch site with only stack work in between.
-        shared = kind is not None and kind != "inplace"
+        # of ``l``, itself a switch site with only stack work in between.  The same holds for
+        # the contents read of ``if self.items:`` (the load of ``self.items`` is the site).
+        shared = kind is not None and kind not in _RECORDED_ONLY
         if model is Model.FREE_THREADED:
             switch = shared
         elif model is Model.GIL_39:
@@ -160,7 +166,24 @@ def _access(instr: dis.Instruction, stack, iterable: Expr = UNKNOWN,
         # fail safe: an opcode the tables do not know may touch anything
         opsets.warn_unknown(op)
         return UNKNOWN_ACCESS, True, op, ()
+    depths = opsets.content_reads(instr)
+    if depths:
+        named = tuple(e for e in (stack.peek(d) for d in depths) if _names_a_container(e, len(depths)))
+        return ("contents", False, None, named) if named else (None, False, None, ())
     return None, False, None, ()
+
+
+def _names_a_container(expr: Expr, operands: int) -> bool:
+    """Could ``expr`` name a shared container whose contents an instruction reads?
+
+    A local counts where one operand is read (``if items:``, ``a, b = pair``: a local alias
+    of a shared list is common); for comparisons and arithmetic on two operands only loads
+    from shared places count: ``i < n`` and ``x + 1`` on locals run in every loop, and a hook
+    there would cost every execution for the rare alias of a container.
+    """
+    if operands == 1:
+        return isinstance(expr, _NAMED)
+    return isinstance(expr, _NAMED) and not isinstance(expr, Local)
 
 
 def _gil_site_before(instr: dis.Instruction, index: int) -> bool:

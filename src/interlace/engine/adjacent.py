@@ -23,7 +23,7 @@ from ..runtime.recorder import OBJECT
 from ..runtime.steer import Adjacent
 from .failure import execution_spec
 from .races import Access, Found, Race, RaceSide, first_seen
-from .schedule import Schedule, python_tag
+from .schedule import Schedule
 
 #: Races beyond this many are reported without building an adjacent schedule each.
 MAX_STEERED = 50
@@ -133,7 +133,7 @@ def _race(config, pair, shown, outcome: dict, deviations, adjacent: bool, execut
         sides.append(RaceSide(name, access.kind, access.file, access.line,
                               _source(access.file, access.line), stack))
     label = pair.second.label or pair.first.label or "?"
-    token = Schedule(config.model, python_tag(), config.program_hash(), tuple(deviations)).token()
+    token = Schedule.of(config, deviations).token()
     return Race(label, (sides[0], sides[1]), token, adjacent, execution)
 
 

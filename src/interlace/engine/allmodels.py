@@ -20,7 +20,7 @@ from typing import Callable, Optional
 
 from ..config import SearchConfig
 from ..models import MODEL_LABELS, Model
-from ..outcome import SearchResult, StopReason, Verdict
+from ..outcome import SearchResult, Verdict
 from .sampling import ProgressFn
 from .search import search
 

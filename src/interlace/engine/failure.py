@@ -137,6 +137,9 @@ def finish_failure(config: SearchConfig, result: SearchResult, failing: Outcome,
             "slower than the timeout); if the program assumes its timeouts never expire, "
             "search with --assume-no-timeouts (pytest: --interlace-assume-no-timeouts or "
             "@pytest.mark.interlace(assume_no_timeouts=True))")
+    for note in failing.outside:  # what ran outside control in the failing interleaving
+        if note not in result.warnings:
+            result.warnings.append(note)
 
 
 _NOT_REPEATED = ("the program does not repeat itself under the same schedule (something "
@@ -163,9 +166,6 @@ def unmodelled_warning(notes: list[str]) -> str:
     more = f" (and {len(notes) - UNMODELLED_SHOWN} more)" if len(notes) > UNMODELLED_SHOWN else ""
     return ("not verified: the search met operations interlace could not model, so nothing is "
             "proved about what they touched: " + "; ".join(notes[:UNMODELLED_SHOWN]) + more)
-    for note in failing.outside:
-        if note not in result.warnings:
-            result.warnings.append(note)
 
 
 def replay_recorded(config: SearchConfig, deviations: Deviations,

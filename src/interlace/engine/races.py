@@ -19,7 +19,10 @@ locks.  Condition, Semaphore, Event, Barrier, ``queue.Queue``, ``SimpleQueue``, 
 futures and ``Timer`` are built on interlace's locks and conditions, so their hand-offs are
 release/acquire pairs of the locks inside them.  Reads of a primitive's state that the
 recorder notes (``Event.is_set``, ``Lock.locked``, ``Thread.is_alive``) acquire what was
-published through it: conservative (it can hide a race, never invent one).
+published through it: conservative (it can hide a race, never invent one).  A *writing*
+touch publishes: ``Event.set()`` publishes through the event itself before it stores the
+flag, and an ``is_set()`` that returns ``True`` acquires it (the setter may still hold the
+event's lock when the flag is seen).
 
 A race: two accesses to one location by different threads, at least one a write, neither
 ordered before the other by happens-before, and not both *atomic*.  Calls of a built-in
@@ -94,7 +97,8 @@ def records_of(events: Iterable[Any], plain=None) -> Iterator[Record]:
             yield Record(tid, WRITE if get("write") else READ, location,
                          get("op") in _ATOMIC_OPS, get("text") or "", get("file"), get("line"), seq)
         elif location[0] == SYNC:
-            yield Record(tid, RELEASE if kind in _PUBLISHING else ACQUIRE, tuple(location))
+            publishes = kind in _PUBLISHING or (kind == "touch" and get("write"))
+            yield Record(tid, RELEASE if publishes else ACQUIRE, tuple(location))
 
 
 @dataclass(frozen=True)

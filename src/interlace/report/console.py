@@ -13,10 +13,21 @@ from ..outcome import SearchResult, StopReason, Verdict
 from .trace import relevant_trace
 
 
+class _ReportConsole(Console):
+    """rich's console, except that a closed pipe is the caller's to handle.
+
+    rich answers ``BrokenPipeError`` with ``SystemExit(1)``; ``interlace run x.py | head``
+    must still write ``--json``/``--html`` and exit with the status of what it found.
+    """
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError
+
+
 def report_console(stderr: bool = False) -> Console:
     """The console of every report: no line is ever wrapped by the width of the terminal (a
     replay command broken in two runs ``replay`` without its script), no markup, no emoji."""
-    return Console(highlight=False, soft_wrap=True, emoji=False, markup=False, stderr=stderr)
+    return _ReportConsole(highlight=False, soft_wrap=True, emoji=False, markup=False, stderr=stderr)
 
 
 _CONTROL = {c: f"\\x{c:02x}" for c in range(32) if chr(c) not in "\n\t"}

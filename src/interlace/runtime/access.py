@@ -235,6 +235,16 @@ def _container_kind(obj: Any) -> Optional[str]:
     return None
 
 
+def _frame_locals_type() -> Optional[type]:
+    kind = type(sys._getframe().f_locals)  # a function's frame
+    return None if kind is dict else kind
+
+
+#: ``frame.f_locals`` of 3.13+ frames with fast locals (PEP 667), made anew at each read;
+#: ``None`` before 3.13 (a dict).
+_FRAME_LOCALS_PROXY = _frame_locals_type()
+
+
 def resolve(step: Step, frame: types.FrameType, rec: "Recorder") -> list[Access]:
     """The accesses ``step`` is about to make (none for a call into recorded code)."""
     kind = step.kind
@@ -242,7 +252,10 @@ def resolve(step: Step, frame: types.FrameType, rec: "Recorder") -> list[Access]
         out = [_global(step, frame.f_globals, frame, rec)]
         if step.opname.endswith("_NAME") and not frame.f_code.co_flags & 1:
             namespace = frame.f_locals  # a class body's (a module's is its globals)
-            if namespace is not frame.f_globals:
+            # 3.13+: a comprehension inlined in module code makes f_locals a new proxy at
+            # every read, whose mapping underneath is the module's globals: no namespace
+            # of its own (numbering the proxy would give every access a new location)
+            if namespace is not frame.f_globals and type(namespace) is not _FRAME_LOCALS_PROXY:
                 if step.write:
                     return [_global(step, namespace, frame, rec)]
                 out.insert(0, _global(step, namespace, frame, rec))
@@ -266,7 +279,28 @@ def resolve(step: Step, frame: types.FrameType, rec: "Recorder") -> list[Access]
         return _item(step, frame, rec)
     if kind == "call":
         return list(_call(step, frame, rec))
+    if kind == "contents":
+        return _contents(step, frame, rec)
     return []
+
+
+def _contents(step: Step, frame: types.FrameType, rec: "Recorder") -> list[Access]:
+    """``if self.items:``, ``a, b = pair``, ``self.items == []``: a read of every builtin
+    container among the operands (the loads before read only the attribute or variable).
+
+    A value of the program's own class answers with its ``__bool__``/``__eq__``, Python code
+    that is recorded as it runs; a value the recorder cannot read back (a property's result)
+    is left to the code that produced it.
+    """
+    out = []
+    for expr in step.operands:
+        value = evaluate(expr, frame)
+        shape = _container_kind(value) if value is not MISSING else None
+        if shape is None or type(value) is frozenset:
+            continue
+        out.append(Access(Location(OBJECT, rec.objects.number(value), WHOLE),
+                          _label(expr, value, frame, rec), shape == "weak"))
+    return out
 
 
 def _unnamed(expr: object, what: str, frame: types.FrameType) -> list[Access]:

@@ -55,6 +55,7 @@ def install(attach_thread: Callable[[], None], epoch: float) -> None:
     threading.Thread.join = _join
     threading.Thread.is_alive = _is_alive
     threading.Event.is_set = _event_is_set
+    threading.Event.set = _event_set
     signal.signal = _signal
     signal.getsignal = _getsignal
 
@@ -170,6 +171,7 @@ def _install_randomness() -> None:
 
 _orig_is_alive = threading.Thread.is_alive
 _orig_is_set = threading.Event.is_set
+_orig_event_set = threading.Event.set
 
 
 def _is_alive(self: threading.Thread) -> bool:
@@ -186,7 +188,20 @@ def _event_is_set(self: threading.Event) -> bool:
         # set() and clear() hold the Condition's lock: order this read against them.
         lock = self._cond._lock
         sched.touch(getattr(lock, "_block", lock), write=False)
-    return _orig_is_set(self)
+    flag = _orig_is_set(self)
+    if flag and sched is not None:
+        # it saw a set(): what the setter did before set() happens before what follows
+        # (--races).  Not through the lock: set() may still hold it, between its store of the
+        # flag and its notify, when this runs.
+        sched.touch(self, write=False)
+    return flag
+
+
+def _event_set(self: threading.Event) -> None:
+    sched = current.scheduler
+    if sched is not None:
+        sched.touch(self, write=True)  # published before the flag can be seen (see is_set)
+    _orig_event_set(self)
 
 
 def _sleep(seconds: float) -> None:

@@ -16,6 +16,7 @@ import time
 from typing import Any, Optional
 
 from . import current
+from ..bytecode.symbolic import LOCAL_LOADS
 
 _real_lock = _thread.allocate_lock
 _label_counts: dict[str, int] = {}
@@ -33,7 +34,8 @@ def _new_label(kind: str) -> str:
 #: code object -> {offset of a call: the name its result is stored under, or None}
 _stored_names: dict[Any, dict[int, Optional[str]]] = {}
 _STORES = {"STORE_NAME", "STORE_GLOBAL", "STORE_FAST", "STORE_DEREF"}
-_LOADS = {"LOAD_NAME", "LOAD_GLOBAL", "LOAD_FAST", "LOAD_DEREF"}
+#: ``self`` in ``self.lock = Lock()``: 3.14 loads it with ``LOAD_FAST_BORROW``
+_LOADS = {"LOAD_NAME", "LOAD_GLOBAL", "LOAD_DEREF"} | LOCAL_LOADS
 
 
 def _variable_name() -> Optional[str]:
@@ -150,6 +152,11 @@ class Lock:
             sched.touch(self, write=False)
         return self._real.locked()
 
+    # the old spellings, which ``_thread.lock`` still answers to
+    acquire_lock = acquire
+    release_lock = release
+    locked_lock = locked
+
     def _at_fork_reinit(self) -> None:
         self._real = _real_lock()
         self._interlace_owner = None
@@ -201,6 +208,10 @@ class RLock:
     def _is_owned(self) -> bool:
         return self._owner == _thread.get_ident()
 
+    def _recursion_count(self) -> int:
+        """How deep the calling thread holds it (3.14's ``multiprocessing`` asks)."""
+        return self._count if self._owner == _thread.get_ident() else 0
+
     def _release_save(self) -> tuple:
         if self._count == 0:
             raise RuntimeError("cannot release un-acquired lock")
@@ -230,6 +241,8 @@ class Condition:
         self._lock = lock
         self.acquire = lock.acquire
         self.release = lock.release
+        if hasattr(lock, "locked"):  # Condition.locked (3.14)
+            self.locked = lock.locked
         self._interlace_label = _new_label("Condition")
         self._waiters: list[list] = []  # [thread, notified]
 
