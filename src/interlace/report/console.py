@@ -202,7 +202,7 @@ def _print_bug(result: SearchResult, console: Console) -> None:
                 does = f"{'write' if line.write else 'read '} {line.text}"
                 if line.value is not None:
                     does += f" = {line.value}" if line.write else f" -> {line.value}"
-            where = f"{_short(line.file)}:{line.line}" if line.file else ""
+            where = f"{short_path(line.file)}:{line.line}" if line.file else ""
             row = Text(f"  {line.step:>5}  {line.thread:<{width}}  ")
             row.append(f"{does:<28}", style="bold" if line.kind == "access" else "cyan")
             row.append(f"  {where}", style="dim")
@@ -229,7 +229,8 @@ def _races_found(result: SearchResult) -> str:
     return f"DATA RACE{'S' if count > 1 else ''} FOUND ({count}, below)"
 
 
-def _short(path: Optional[str]) -> str:
+def short_path(path: Optional[str]) -> str:
+    """``path`` relative to the working directory when it lies below it (reports stay short)."""
     import os
     if not path:
         return ""

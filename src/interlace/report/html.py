@@ -31,7 +31,7 @@ from importlib import resources
 from typing import Any, Iterable, Optional
 
 from ..engine.search import SearchResult
-from .console import replay_command, statement
+from .console import replay_command, short_path, statement
 from .trace import relevant_trace
 
 #: Rows of the timeline at most.  A longer one keeps its first and last rows and the rows
@@ -461,18 +461,10 @@ class _Sources:
         return linecache.getline(file, line).strip() if file and line else ""
 
     def as_json(self) -> dict:
-        return {"files": [_short(f) for f in self.files], "context": CONTEXT,
+        return {"files": [short_path(f) for f in self.files], "context": CONTEXT,
                 "lines": {str(i): {str(n): t for n, t in lines.items()} for i, lines in self.lines.items()}}
 
 
-def _short(path: Optional[str]) -> str:
-    if not path:
-        return ""
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return path
-    return rel if not rel.startswith("..") else path
 
 
 # -- rendering ---------------------------------------------------------------------------------
@@ -593,7 +585,7 @@ def _header(result: SearchResult, verdicts: Optional[Iterable[str]]) -> str:
         head = (f'<h1 class="verdict none"><span class="badge none">NO BUG FOUND</span> '
                 f'{_e(statement(result))}</h1>')
         meta = "This is not a proof: other interleavings may still fail."
-    program = config.target.label if config.target is not None else _short(config.script)
+    program = config.target.label if config.target is not None else short_path(config.script)
     parts = ['<header>', '<div class="brand">interlace report</div>', head,
              f'<p class="meta">program <code>{_e(program)}</code></p>']
     if meta:
@@ -935,7 +927,7 @@ def _races_section(result: SearchResult, races: list[dict], sources: _Sources) -
             out.append(f'<li class="ev race {_e(access.get("kind") or "")}"{attr}>'
                        f'<span class="op">{_e(access.get("kind"))}</span> by '
                        f'<b>{_e(access.get("thread"))}</b> at '
-                       f'<span class="where">{_e(_short(access.get("file")))}:{_e(access.get("line"))}</span> '
+                       f'<span class="where">{_e(short_path(access.get("file")))}:{_e(access.get("line"))}</span> '
                        f'<code>{_e(access.get("code") or sources.line(access.get("file"), access.get("line")))}</code></li>')
         out.append("</ul>")
         if race.get("schedule"):

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
-from typing import Optional
-
 from rich.console import Console
 from rich.text import Text
 
 from ..engine.races import Race
+from .console import short_path
 
 
 def print_races(races: list[Race], replay_hint, console: Console) -> None:
@@ -25,10 +23,10 @@ def print_races(races: list[Race], replay_hint, console: Console) -> None:
         console.print()
         console.print(Text(f"Race {number}: {race.location}", style="bold"))
         for side in race.accesses:
-            where = f"{_short(side.file)}:{side.line}"
+            where = f"{short_path(side.file)}:{side.line}"
             console.print(Text(f"  {side.kind:<5} by {side.thread} at {where}  {side.code}"))
             for file, line, function in side.stack[1:]:
-                console.print(Text(f"        called from {function} at {_short(file)}:{line}",
+                console.print(Text(f"        called from {function} at {short_path(file)}:{line}",
                                    style="dim"))
         if race.adjacent:
             console.print("  Replay an execution in which the two accesses run back to back:")
@@ -42,11 +40,3 @@ def races_json(races: list[Race]) -> list[dict]:
     return [race.as_dict() for race in races]
 
 
-def _short(path: Optional[str]) -> str:
-    if not path:
-        return "?"
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return path
-    return rel if not rel.startswith("..") else path
