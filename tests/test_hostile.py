@@ -38,6 +38,28 @@ def test_an_execution_that_really_exceeds_its_own_limit_is_still_a_hang():
     assert outcome["failed"] and outcome["kind"] == "hang"
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("strategy", ["portfolio", "pct", "dpor"])
+def test_a_first_execution_over_its_limit_is_inconclusive_not_a_bug(strategy, cli, tmp_path):
+    """The first execution preempts no thread: if it does not finish, the program is too slow
+    under interlace (or blocked where it cannot see), whatever the interleaving.  That is no
+    answer (exit 3), never a bug with a replay token."""
+    config = SearchConfig(script=str(HOSTILE / "select_then_lock.py"), argv=("3",), budget=5,
+                          strategy=strategy, execution_timeout=1.0, timeout=120)
+    result = search(config)
+    assert result.verdict == "inconclusive" and result.stopped_by == "too-slow", result.verdict
+    assert not result.found and result.schedule is None
+    assert result.executions == 1
+    from interlace.cli import exit_status
+    assert exit_status(result) == 3
+    from interlace.report.console import print_result, report_console
+    console = report_console()
+    with console.capture() as captured:
+        print_result(result, console)
+    assert "did not finish within 1 s" in captured.get()
+    assert "too slow under interlace" in captured.get()
+
+
 def _alive(pid: int) -> bool:
     """A process that exists and is not a zombie."""
     try:

@@ -256,3 +256,22 @@ def test_dpor_sees_the_contents_read_by_a_truth_test_unpacking_or_comparison(nam
                           preemptions=None, timeout=120)
     result = search(config)
     assert result.verdict == "bug", (result.verdict, result.executions)
+
+
+def test_a_method_call_with_keyword_arguments_is_a_recorded_write(tmp_path):
+    """``d.popitem(last=False)``: 3.10 compiles it to ``LOAD_ATTR`` + ``CALL_FUNCTION_KW`` (no
+    method load); the call must still be the write of ``d`` it is on every other version."""
+    script = tmp_path / "kw_method.py"
+    script.write_text("import collections, threading\n"
+                      "d = collections.OrderedDict(a=1, b=2)\n"
+                      "def work():\n"
+                      "    d.popitem(last=False)\n"
+                      "    d.move_to_end('b', last=True)\n"
+                      "t = threading.Thread(target=work)\n"
+                      "t.start()\n"
+                      "t.join()\n")
+    outcome, _ = replay_recorded(SearchConfig(script=str(script)), ())
+    calls = [e for e in outcome.events
+             if e["kind"] == "access" and e["op"] == "call" and e["line"] in (4, 5)]
+    assert [(e["line"], e["write"]) for e in calls] == [(4, True), (5, True)], calls
+    assert calls[0]["location"] == calls[1]["location"]

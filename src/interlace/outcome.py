@@ -82,6 +82,9 @@ class StopReason(_Text):
     SETUP_ERROR = "setup-error"
     #: interlace itself failed inside an execution.
     INTERNAL_ERROR = "internal-error"
+    #: The run without any preemption did not finish within the per-execution limit: too
+    #: slow under interlace (or blocked where it cannot see), whatever the interleaving.
+    TOO_SLOW = "too-slow"
 
     def sentence(self, config: "SearchConfig") -> str:
         """Why the search stopped, as a clause of the result's statement."""
@@ -96,6 +99,8 @@ class StopReason(_Text):
                                         "to interleave",
             StopReason.SETUP_ERROR: "the program fails without any preemption",
             StopReason.INTERNAL_ERROR: "interlace itself failed",
+            StopReason.TOO_SLOW: f"the first execution, with no thread preempted, did not finish "
+                                 f"within {config.execution_timeout:g} s",
         }[self]
 
     def short(self, config: "SearchConfig", timeout: Optional[float] = None) -> str:
@@ -111,6 +116,7 @@ class StopReason(_Text):
             StopReason.SINGLE_THREADED: "the program starts no thread",
             StopReason.SETUP_ERROR: "the program fails on its own",
             StopReason.INTERNAL_ERROR: "interlace itself failed",
+            StopReason.TOO_SLOW: "the first execution did not finish",
         }[self]
 
 

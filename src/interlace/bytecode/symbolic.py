@@ -178,7 +178,7 @@ def call_parts(instr: dis.Instruction, stack: SymbolicStack) -> tuple[Expr, tupl
         entries = entries[:-1]
     if op == "CALL_FUNCTION_KW":
         entries = entries[:-1]
-    if op == "CALL_FUNCTION":
+    if op in ("CALL_FUNCTION", "CALL_FUNCTION_KW"):  # 3.10: no NULL or self slot before args
         return entries[0], tuple(entries[1:])
     head, args = entries[:2], tuple(entries[2:])
     for entry in head:

@@ -64,7 +64,7 @@ class Caveats:
 
 
 def fails_on_its_own(config: SearchConfig, result: SearchResult, first: Outcome) -> bool:
-    """The default schedule failed before the program started any thread.
+    """The default schedule failed before the program started any thread, or it hung.
 
     With one thread there is no choice to make, so nothing about the failure depends on the
     schedule: a missing argument (argparse exits 2), an import error, an exception at start-up.
@@ -73,6 +73,16 @@ def fails_on_its_own(config: SearchConfig, result: SearchResult, first: Outcome)
     any other: a missing ``join`` fails exactly so.)  Fills ``result`` and returns ``True``
     in that case.
     """
+    if first.failed and first.kind is FailureKind.HANG and not first.deviations:
+        # The default schedule preempts no thread: a hang there is no interleaving's doing.
+        # The program is too slow under interlace (3.10/3.11's settrace runs a hook at every
+        # instruction) or blocked outside its control: no answer, and not the program's bug.
+        result.verdict = Verdict.INCONCLUSIVE
+        result.stopped_by = StopReason.TOO_SLOW
+        result.summary = first.summary
+        result.warnings.append(f"nothing explored: {StopReason.TOO_SLOW.sentence(config)} (too "
+                               "slow under interlace, or blocked where it cannot see)")
+        return True
     if not first.failed or first.started_threads or first.kind is None or not first.kind.replays:
         return False  # a hang or a crash says nothing about which threads there were
     recorded, output = first, ""

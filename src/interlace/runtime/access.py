@@ -502,6 +502,15 @@ def _call(step: Step, frame: types.FrameType, rec: "Recorder") -> Iterator[Acces
                            frame, rec)
         return
     func = evaluate(callee, frame) if callee is not None else MISSING
+    if func is MISSING and isinstance(callee, Attr):
+        # ``d.popitem(last=False)`` on 3.10 (``LOAD_ATTR`` + ``CALL_FUNCTION_KW``, no method
+        # load): the attribute is a method the class defines, which reading back would have
+        # to bind; the call is that method's call on the receiver, as a ``MethodRef`` is
+        receiver = evaluate(callee.base, frame)
+        if receiver is not MISSING:
+            yield from _method(receiver, callee.name, args, _label(callee.base, receiver, frame, rec),
+                               frame, rec)
+            return
     if func is MISSING:
         # An unknown callee (``f()(x)``, ``f(*args)``): its code is recorded if it is the
         # program's; a container handed to it may be changed by library code.
