@@ -134,7 +134,8 @@ def test_hostile_but_correct_programs_give_no_finding(name):
     # first (3.14's bytecode has fewer shared accesses in some of them)
     assert result.verdict in ("no-bug-found", "verified"), (result.kind, result.summary,
                                                             result.details)
-    assert not result.found and not result.warnings, result.warnings
+    assert not result.found  # caveats may stand (a read from multiprocessing's pipe blocks
+    # outside control when the child is slow)
     assert result.executions == 12 or result.verdict == "verified"
 
 
