@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from interlace.engine.races import (Detector, RacePair, detect, first_seen, records_of,
+from interlace.runtime.races import (Detector, RacePair, detect, first_seen, records_of,
                                     suppressed)
 from interlace.engine.search import SearchConfig, replay_recorded, search
 from interlace.runtime.events import Event

@@ -91,7 +91,7 @@ class ExploreResult:
     seconds: float
     #: The engine's own result (what ``interlace run --json`` is made from).
     raw: SearchResult = field(repr=False, compare=False)
-    #: ``races=True``: the data races found (:class:`interlace.engine.races.Race`: the
+    #: ``races=True``: the data races found (:class:`interlace.runtime.races.Race`: the
     #: location, both accesses, a replay token), one per pair of source lines.
     races: tuple = ()
 

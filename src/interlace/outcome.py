@@ -312,7 +312,7 @@ class SearchResult:
     #: Why the printed replay token did not reproduce the failure when it was checked
     #: (``None``: it did, or there is no token).
     replay_problem: Optional[str] = None
-    #: ``--races``: the data races found (:class:`~interlace.engine.races.Race`), one per
+    #: ``--races``: the data races found (:class:`~interlace.runtime.races.Race`), one per
     #: pair of source lines.
     races: list = field(default_factory=list)
 

@@ -22,7 +22,7 @@ from ..runtime.policies import Replay
 from ..runtime.recorder import OBJECT
 from ..runtime.steer import Adjacent
 from .failure import execution_spec
-from .races import Access, Found, Race, RaceSide, first_seen
+from ..runtime.races import Access, Found, Race, RaceSide, first_seen
 from .schedule import Schedule
 
 #: Races beyond this many are reported without building an adjacent schedule each.
@@ -145,7 +145,7 @@ def _source(file: Optional[str], line: Optional[int]) -> str:
 
 def races_in(config, outcome: dict, deviations) -> list[Race]:
     """The races of one recorded execution (``replay --races``), shown with its own schedule."""
-    from .races import detect, suppressed
+    from ..runtime.races import detect, suppressed
     events = outcome.get("events") or []
     out = []
     for pair in detect(events):

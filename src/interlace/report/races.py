@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
-from ..engine.races import Race
+from ..runtime.races import Race
 from .console import short_path
 
 

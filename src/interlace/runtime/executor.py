@@ -220,7 +220,7 @@ def start_execution(spec: ExecutionSpec) -> RunningExecution:
     """Fork a child that runs ``spec``; read its outcome with :class:`RunningExecution`."""
     _preload_child_modules()
     if spec.races:  # imported once here, not in every child (300 ms each on a loaded machine)
-        from ..engine import races  # noqa: F401
+        from . import races  # noqa: F401
     _reap()
     record = spec.record or spec.races
     code = _script_code(spec.script, spec.model, record) if spec.target is None else None
@@ -509,7 +509,7 @@ def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType], s
         finished.append(True)
         if spec.races and sched.log is not None:
             try:
-                from ..engine.races import detect
+                from .races import detect
                 outcome.races = [pair.as_dict() for pair in detect(sched.log.events)]
                 outcome.races_truncated = sched.log.dropped  # the log is bounded: what it did not see
             except Exception:  # noqa: BLE001 - interlace's own failure, never the program's

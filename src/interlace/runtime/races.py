@@ -38,7 +38,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Iterator, NamedTuple, Optional
 
-from ..runtime.recorder import OBJECT, SYNC
+from .recorder import OBJECT, SYNC
 
 READ, WRITE, ACQUIRE, RELEASE = "read", "write", "acquire", "release"
 
