@@ -19,7 +19,6 @@ import functools
 import inspect
 import io
 import shlex
-import sys
 import threading
 import traceback
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from .engine.schedule import Schedule
 from .engine.target import Target, code_hash
 from .models import Model
 from .outcome import FailureKind, SearchResult, StopReason, Verdict
+from .pytest_session import pytest_session, raise_pytest_outcome, run_test_body
 from .runtime import current
 
 State = TypeVar("State")
@@ -40,10 +40,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: ``model=`` accepts a :class:`~interlace.models.Model` or its name (``"gil"``).
 ModelLike = Union[Model, str]
 
-#: Outcome kind used when a test body calls ``pytest.skip``/``pytest.xfail`` in an execution;
-#: the summary is ``"skip:MESSAGE"`` or ``"xfail:MESSAGE"``.  Never shown to the user: the
-#: caller re-raises the pytest outcome instead.
-PYTEST_OUTCOME = FailureKind.PYTEST_OUTCOME
 
 
 @dataclass(frozen=True)
@@ -116,20 +112,6 @@ class ExploreResult:
         return self.report
 
 
-@dataclass
-class PytestSession:
-    """What the pytest plugin tells the API about the test session (one per process)."""
-
-    #: ``pytest --interlace-replay TOKEN``: ``check``-decorated tests replay it.
-    replay_token: Optional[str] = None
-    #: ``pytest --interlace-html DIR``: a failing ``check``-decorated test writes its page there.
-    html_dir: Optional[str] = None
-    #: The running test as a command-line argument, for replay commands (``None`` outside the
-    #: plugin, or with ``-p no:interlace``).
-    test_argument: Optional[str] = None
-
-
-pytest_session = PytestSession()
 
 
 # -- the public functions ---------------------------------------------------------------------
@@ -308,30 +290,6 @@ def run_replay(token: str, config: SearchConfig) -> ExploreResult:
     return _to_result(replay_target(token, config))
 
 
-def run_test_body(function: Callable[..., Any], args: Sequence[Any], kwargs: dict) -> None:
-    """Call a test body in an execution, turning ``pytest.skip``/``xfail`` into an outcome.
-
-    Those are exceptions (``BaseException`` subclasses) that would otherwise be reported as a
-    bug in the thread that raised them.
-    """
-    try:
-        function(*args, **kwargs)
-    except _pytest_outcome_types() as outcome:
-        label = "xfail" if type(outcome).__name__ == "XFailed" else "skip"
-        current.scheduler.fail(PYTEST_OUTCOME, f"{label}:{getattr(outcome, 'msg', '') or ''}")
-
-
-def raise_pytest_outcome(result: ExploreResult) -> None:
-    """Re-raise, in the calling test, a ``pytest.skip``/``xfail`` that an execution's body called."""
-    if result.failure is None or result.failure.kind != PYTEST_OUTCOME:
-        return
-    import pytest
-    label, _, message = result.failure.message.partition(":")
-    if label == "xfail":
-        pytest.xfail(message)
-    pytest.skip(message)
-
-
 def render(result: SearchResult) -> str:
     """The terminal report of ``result`` as plain text (no colors, no terminal needed)."""
     from rich.console import Console
@@ -443,7 +401,7 @@ def _to_result(result: SearchResult) -> ExploreResult:
     if result.found and result.schedule is not None:
         from .report.console import replay_command
         replay_call = replay_command(result)
-    report = render(result) if failure is None or failure.kind != PYTEST_OUTCOME else failure.message
+    report = render(result) if failure is None or failure.kind != FailureKind.PYTEST_OUTCOME else failure.message
     return ExploreResult(result.verdict, result.executions, failure,
                          result.schedule.token() if result.found and result.schedule else None,
                          replay_call, report, tuple(result.warnings) + tuple(
@@ -515,10 +473,3 @@ def _short_repr(value: Any, limit: int = 80) -> str:
     except Exception:  # noqa: BLE001 - a broken __repr__ must not hide the real message
         text = f"<{type(value).__name__} object>"
     return text if len(text) <= limit else text[:limit - 3] + "..."
-
-
-def _pytest_outcome_types() -> tuple[type[BaseException], ...]:
-    outcomes = sys.modules.get("_pytest.outcomes")  # only if pytest is already in use
-    if outcomes is None:
-        return ()
-    return (outcomes.Skipped, outcomes.XFailed)

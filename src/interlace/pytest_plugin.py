@@ -31,6 +31,7 @@ import pytest
 
 from . import api, config as search_settings
 from ._args import positive_float as _positive_float, positive_int as _positive_int
+from .pytest_session import pytest_session, raise_pytest_outcome, run_test_body
 from .config import search_config
 from .engine.schedule import Schedule
 from .engine.target import Target, code_hash, code_of
@@ -153,15 +154,15 @@ def pytest_configure(config: pytest.Config) -> None:
         _lock_factories.install()
         from .runtime.executor import terminate_as_interrupt
         terminate_as_interrupt()  # SIGTERM stops the session as Ctrl-C does, cleaning up
-    api.pytest_session.replay_token = settings.replay
-    api.pytest_session.html_dir = settings.html
+    pytest_session.replay_token = settings.replay
+    pytest_session.html_dir = settings.html
     config.pluginmanager.register(_Summary(config, settings), "interlace-summary")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     _lock_factories.uninstall()
-    api.pytest_session.replay_token = None
-    api.pytest_session.html_dir = None
+    pytest_session.replay_token = None
+    pytest_session.html_dir = None
 
 
 def _settings(config: pytest.Config) -> Settings:
@@ -205,11 +206,11 @@ def _html_dir(path: Optional[str]) -> Optional[str]:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item: pytest.Item):
     """Tell ``@interlace.check`` tests how to name themselves in replay commands."""
-    api.pytest_session.test_argument = _test_argument(item)
+    pytest_session.test_argument = _test_argument(item)
     try:
         yield
     finally:
-        api.pytest_session.test_argument = None
+        pytest_session.test_argument = None
     settings = item.config.stash.get(_SETTINGS, None)
     if settings is not None and settings.active and not item.stash.get(_VISITED, False):
         item.user_properties.append(("interlace_not_explored", _NOT_A_FUNCTION))
@@ -306,7 +307,7 @@ def _explore(item: pytest.Function, settings: Settings) -> bool:
     item.user_properties.append(("interlace_settings", settings_text(threads, options, settings.replay)))
     if item.get_closest_marker("interlace") is not None:
         item.user_properties.append(("interlace_marked", True))
-    api.raise_pytest_outcome(result)
+    raise_pytest_outcome(result)
     path, line, _ = item.reportinfo()  # point the warning at the test, not at the plugin
     for caveat in result.warnings:
         warnings.warn_explicit(InterlaceWarning(caveat), InterlaceWarning, filename=str(path),
@@ -380,7 +381,7 @@ def _copies(item: pytest.Function, count: int) -> Callable[[], None]:
     running the test on them, then the fixtures' teardown."""
     def execution() -> None:
         kwargs, teardown = _fresh_fixtures(item)
-        copies = [threading.Thread(target=api.run_test_body, args=(item.obj, (), kwargs),
+        copies = [threading.Thread(target=run_test_body, args=(item.obj, (), kwargs),
                                    name=f"copy-{index}") for index in range(1, count + 1)]
         for copy in copies:
             copy.start()
