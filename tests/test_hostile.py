@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from conftest import ROOT
-from interlace.engine.search import SearchConfig, search
+from interlace.engine.search import SearchConfig, replay_recorded, search
 from interlace.runtime.executor import ExecutionSpec, run_execution
 from interlace.runtime.policies import DEFAULT_SCHEDULE
 from interlace.models import Model
@@ -260,3 +260,24 @@ def test_a_signal_handler_running_while_its_thread_waits_does_not_wedge(tmp_path
                             capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     assert '"executions": 20' in out.read_text()
+
+
+def test_a_thread_pool_joins_its_workers_in_the_order_it_started_them(tmp_path, capsys):
+    """``ThreadPoolExecutor`` keeps its workers in a set, joined at shutdown in the order of
+    their addresses, which differ between two runs of one schedule; under interlace the pool
+    keeps them in the order it started them."""
+    script = tmp_path / "pool.py"
+    script.write_text("from concurrent.futures import ThreadPoolExecutor\n"
+                      "with ThreadPoolExecutor(max_workers=3) as ex:\n"
+                      "    for i in range(6):\n"
+                      "        ex.submit(pow, i, 2)\n"
+                      "    workers = list(ex._threads)\n"
+                      "    print(type(ex._threads).__name__)\n"
+                      "    print([t.name for t in workers])\n")
+    with capsys.disabled():  # the child prints to the real sys.stdout, which output_fd takes
+        outcome, output = replay_recorded(SearchConfig(script=str(script)), ())
+    assert not outcome.failed, outcome.summary
+    kind, names = output.strip().splitlines()
+    assert kind == "_OrderedThreads"
+    started = eval(names)  # the pool names its workers by start order: ..._0, ..._1, ...
+    assert started == sorted(started, key=lambda name: int(name.rsplit("_", 1)[1]))

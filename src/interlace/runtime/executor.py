@@ -425,6 +425,7 @@ def _preload_child_modules() -> None:
     backend = "..hooks.monitoring" if sys.version_info >= (3, 12) else "..hooks.settrace"
     importlib.import_module(backend, __package__)
     Scope(())  # warms sysconfig's path computations
+    import concurrent.futures.thread  # noqa: F401 - patched in every child (patches.py)
     _preloaded = True
 
 

@@ -13,11 +13,14 @@ instances start from one fixed seed in every execution.
 
 from __future__ import annotations
 
+import collections.abc
 import datetime
+import functools
 import os
 import queue
 import random
 import signal
+import sys
 import threading
 import time
 from typing import Callable, Optional
@@ -56,6 +59,7 @@ def install(attach_thread: Callable[[], None], epoch: float) -> None:
     threading.Thread.is_alive = _is_alive
     threading.Event.is_set = _event_is_set
     threading.Event.set = _event_set
+    _order_pool_threads()
     signal.signal = _signal
     signal.getsignal = _getsignal
 
@@ -167,6 +171,56 @@ def _install_randomness() -> None:
     random._urandom = urandom  # SystemRandom's
     random.Random.seed = seed
     random.seed(RANDOM_SEED)
+
+
+class _OrderedThreads(collections.abc.MutableSet):
+    """A set that iterates in insertion order, for ``ThreadPoolExecutor._threads``.
+
+    The executor keeps its workers in a ``set`` and joins them in its order at shutdown: the
+    order of their addresses, which differs between two runs of one schedule, so the joins
+    (scheduling points) did too and a systematic search had to stop as "nondeterministic"
+    on any program with a thread pool.
+    """
+
+    def __init__(self, items=()) -> None:
+        self._items = dict.fromkeys(items)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._items
+
+    def __iter__(self):
+        return iter(list(self._items))
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def add(self, item) -> None:
+        self._items[item] = None
+
+    def discard(self, item) -> None:
+        self._items.pop(item, None)
+
+
+def _order_pool_threads() -> None:
+    """Make ``ThreadPoolExecutor`` keep its workers in an :class:`_OrderedThreads`.
+
+    The module is imported before the fork (``executor._preload_child_modules``), so every
+    execution finds it here; an interpreter without it (never in CPython) is left alone.
+    """
+    pool = sys.modules.get("concurrent.futures.thread")
+    executor_class = getattr(pool, "ThreadPoolExecutor", None)
+    if executor_class is None or getattr(executor_class.__init__, "_interlace", False):
+        return
+    original = executor_class.__init__
+
+    def __init__(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        if type(getattr(self, "_threads", None)) is set:
+            self._threads = _OrderedThreads(self._threads)
+
+    __init__._interlace = True  # type: ignore[attr-defined]
+    functools.update_wrapper(__init__, original)
+    executor_class.__init__ = __init__
 
 
 _orig_is_alive = threading.Thread.is_alive
