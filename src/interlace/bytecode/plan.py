@@ -37,9 +37,9 @@ class Step:
     offset: int
     line: int
     #: ``global``, ``cell``, ``attr``, ``item``, ``slice``, ``contains``, ``call``,
-    #: ``inplace``, ``iter``, ``contents`` (a truth test, comparison, operator or unpacking of
-    #: the operands, which reads them if they are containers), ``unknown`` (an opcode missing from the tables; ``name`` is the
-    #: opcode) or ``None`` when the instruction is only a switch site.
+    #: ``inplace``, ``iter``, ``contents`` (a truth test, comparison, operator or unpacking:
+    #: a read of each operand that is a container), ``unknown`` (an opcode missing from the
+    #: tables; ``name`` is the opcode) or ``None`` when the instruction is only a switch site.
     kind: Optional[str]
     write: bool
     #: Global, cell or attribute name.
