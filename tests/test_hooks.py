@@ -3,6 +3,7 @@ program that switches the hooks off is reported as not controlled."""
 
 import ast
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -13,6 +14,10 @@ from conftest import ROOT
 SRC = ROOT / "src" / "interlace"
 BUILT = importlib.util.find_spec("interlace._accel") is not None
 needs_accel = pytest.mark.skipif(not BUILT, reason="the C accelerator is not built here")
+#: Binding the scheduler to the accelerator: not when the environment switches it off.
+_PURE = os.environ.get("INTERLACE_PURE_PYTHON") not in (None, "", "0")
+needs_accel_on = pytest.mark.skipif(not BUILT or _PURE,
+                                    reason="the C accelerator is not built or not in use here")
 
 
 def _imports(path: Path) -> set:
@@ -65,7 +70,7 @@ def _hook():
     return _accel.Hook(lambda s, f: None, builder=lambda c: None)
 
 
-@needs_accel
+@needs_accel_on
 def test_bind_scheduler_fails_loudly_when_the_flags_disagree():
     from interlace.accel import FlagMismatch
     from interlace.hooks import bind_scheduler
@@ -85,7 +90,7 @@ def test_bind_scheduler_fails_loudly_when_the_flags_disagree():
     assert type(sched) is Stale  # nothing half-bound
 
 
-@needs_accel
+@needs_accel_on
 def test_bind_scheduler_mirrors_the_flags_of_a_real_scheduler():
     from interlace.hooks import bind_scheduler
     from interlace.runtime.policies import Policy
