@@ -104,9 +104,10 @@ def print_result(result: SearchResult, console: Optional[Console] = None) -> Non
         console.print(Text(f"Inconclusive: {statement(result)}.", style="bold yellow"))
         console.print("The first execution runs every thread in turn, without preemptions, so "
                       "a hang there is not an interleaving's doing: the program is too slow "
-                      "under interlace, or it blocks where interlace cannot see (a socket, a subprocess). No bug was found and "
-                      "nothing is proved. Make the program's work smaller for the search (fewer "
-                      "iterations, smaller inputs), or check that it finishes when run plainly.")
+                      "under interlace, or it blocks where interlace cannot see (a socket, a "
+                      "subprocess). No bug was found and nothing is proved. Make the program's "
+                      "work smaller for the search (fewer iterations, smaller inputs), or check "
+                      "that it finishes when run plainly.")
     elif result.verdict is Verdict.INCONCLUSIVE:
         console.print(Text(f"Inconclusive: {statement(result)}.", style="bold yellow"))
         console.print("The program did not repeat itself under replay, so the systematic search "

@@ -494,22 +494,18 @@ def _call(step: Step, frame: types.FrameType, rec: "Recorder") -> Iterator[Acces
     callee = step.operands[0] if step.operands else None
     args = step.operands[1:]
     if isinstance(callee, MethodRef):
-        receiver = evaluate(callee.base, frame)
-        if receiver is MISSING:
-            yield from _unnamed(callee.base, f"call of .{callee.name}()", frame)
-            return
-        yield from _method(receiver, callee.name, args, _label(callee.base, receiver, frame, rec),
-                           frame, rec)
+        calls = _method_of(callee.base, callee.name, args, frame, rec)
+        yield from calls if calls is not None else \
+            _unnamed(callee.base, f"call of .{callee.name}()", frame)
         return
     func = evaluate(callee, frame) if callee is not None else MISSING
     if func is MISSING and isinstance(callee, Attr):
         # ``d.popitem(last=False)`` on 3.10 (``LOAD_ATTR`` + ``CALL_FUNCTION_KW``, no method
         # load): the attribute is a method the class defines, which reading back would have
         # to bind; the call is that method's call on the receiver, as a ``MethodRef`` is
-        receiver = evaluate(callee.base, frame)
-        if receiver is not MISSING:
-            yield from _method(receiver, callee.name, args, _label(callee.base, receiver, frame, rec),
-                               frame, rec)
+        calls = _method_of(callee.base, callee.name, args, frame, rec)
+        if calls is not None:
+            yield from calls
             return
     if func is MISSING:
         # An unknown callee (``f()(x)``, ``f(*args)``): its code is recorded if it is the
@@ -517,6 +513,15 @@ def _call(step: Step, frame: types.FrameType, rec: "Recorder") -> Iterator[Acces
         yield from _handed_over(args, frame, rec, containers_only=True)
         return
     yield from _call_value(func, args, frame, rec)
+
+
+def _method_of(base: object, name: str, args: tuple, frame: types.FrameType,
+               rec: "Recorder") -> Optional[Iterator[Access]]:
+    """The accesses of ``base.name(*args)``, or ``None`` if ``base`` cannot be read back."""
+    receiver = evaluate(base, frame)
+    if receiver is MISSING:
+        return None
+    return _method(receiver, name, args, _label(base, receiver, frame, rec), frame, rec)
 
 
 def _call_value(func: Any, args: tuple, frame: types.FrameType, rec: "Recorder") -> Iterator[Access]:
