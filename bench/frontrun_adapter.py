@@ -3,7 +3,7 @@
 Runs *inside* the frontrun venv (bench/.cache/venv-frontrun) as a subprocess:
 
     python frontrun_adapter.py SCRIPT --strategy dpor|random --seed N \
-        --budget B --json OUT.json
+        --budget B --json OUT.json [--preemption-bound K|none]
 
 How a plain "module-level threads" script becomes setup/workers/invariant
 (no per-program tuning; see bench/README.md for the limits):
@@ -185,6 +185,8 @@ def main(argv=None):
     ap.add_argument("--budget", type=int, default=1000)
     ap.add_argument("--timeout", type=float, default=60.0)
     ap.add_argument("--json", required=True)
+    ap.add_argument("--preemption-bound", default=None,
+                    help="dpor: frontrun's preemption_bound, an int or 'none' (default: frontrun's own, 2)")
     args = ap.parse_args(argv)
 
     out = {"tool": "frontrun", "strategy": args.strategy, "seed": args.seed, "found": False,
@@ -202,12 +204,16 @@ def main(argv=None):
                   timeout_per_run=10.0)
         if args.strategy == "dpor":
             kw.update(max_executions=args.budget)
+            if args.preemption_bound is not None:
+                bound = args.preemption_bound
+                kw.update(preemption_bound=None if bound == "none" else int(bound))
         else:
             kw.update(max_attempts=args.budget, seed=args.seed)
         t1 = time.perf_counter()
         res = frontrun.explore(**kw)
         t2 = time.perf_counter()
         out["seconds"] = round(t2 - t0, 4)
+        out["explore_seconds"] = round(t2 - t1, 4)  # explore() alone (bench/speed.py)
         out["executions"] = res.num_explored
         if res.property_holds is False:
             out["found"] = True

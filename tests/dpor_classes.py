@@ -36,11 +36,11 @@ def explore(program: str, *, reduce: bool, preemptions: Optional[int] = None,
     os.close(handle)
     run = Run(result=None)  # type: ignore[arg-type]
 
-    def observe(outcome: dict) -> None:
+    def observe(outcome) -> None:
         if not run.first_events:
-            run.first_events = outcome["events"]
-        if not outcome.get("sleep_blocked") and not outcome.get("failed"):
-            run.classes.append(class_of(outcome["events"]))
+            run.first_events = outcome.events
+        if not outcome.sleep_blocked and not outcome.failed:
+            run.classes.append(class_of(outcome.events))
 
     extra = {"model": model} if model is not None else {}
     config = SearchConfig(script=str(program), argv=(path,), strategy="dpor", budget=budget,

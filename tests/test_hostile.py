@@ -25,7 +25,7 @@ def _spec(name: str, *argv: str, **kw) -> ExecutionSpec:
 @pytest.mark.slow
 def test_time_limit_cutting_an_execution_is_running_out_of_time_not_a_hang():
     outcome = run_execution(_spec("select_then_lock.py", "3", wall_timeout=1.0, wall_cut=True))
-    assert not outcome["failed"] and outcome["out_of_time"]
+    assert not outcome.failed and outcome.out_of_time
     result = search(SearchConfig(script=str(HOSTILE / "select_then_lock.py"), argv=("3",),
                                  timeout=1.0, budget=5))
     assert result.verdict == "no-bug-found" and result.stopped_by == "timeout"
@@ -35,7 +35,7 @@ def test_time_limit_cutting_an_execution_is_running_out_of_time_not_a_hang():
 @pytest.mark.slow
 def test_an_execution_that_really_exceeds_its_own_limit_is_still_a_hang():
     outcome = run_execution(_spec("select_then_lock.py", "3", wall_timeout=1.0))
-    assert outcome["failed"] and outcome["kind"] == "hang"
+    assert outcome.failed and outcome.kind == "hang"
 
 
 @pytest.mark.slow
@@ -141,14 +141,14 @@ def test_hostile_but_correct_programs_give_no_finding(name):
 
 def test_a_forked_process_is_not_part_of_the_execution():
     outcome = run_execution(_spec("fork_child_raises.py"))
-    assert not outcome["failed"], (outcome["summary"], outcome.get("details"))
+    assert not outcome.failed, (outcome.summary, outcome.details)
 
 
 def test_a_thread_busy_in_a_long_c_call_is_not_blocked_outside_control():
     # A threshold far below the call's length: a wall-clock watchdog would fire at once.
     outcome = run_execution(_spec("busy_in_a_c_call.py", "300000", watchdog_threshold=0.001))
-    assert not outcome["failed"], outcome["summary"]
-    assert outcome["outside"] == []
+    assert not outcome.failed, outcome.summary
+    assert outcome.outside == []
 
 
 @pytest.mark.slow
@@ -172,8 +172,8 @@ def test_a_long_correct_program_simply_runs():
 
 def test_an_execution_that_never_ends_is_stopped_unfinished_not_reported_as_a_bug():
     outcome = run_execution(_spec("spin_forever.py", max_steps=300))
-    assert not outcome["failed"] and outcome["unfinished"]
-    assert "under a fair round-robin schedule" in outcome["summary"]
+    assert not outcome.failed and outcome.unfinished
+    assert "under a fair round-robin schedule" in outcome.summary
 
 
 def test_a_too_small_step_limit_is_a_caveat_of_the_result():
@@ -186,14 +186,14 @@ def test_a_too_small_step_limit_is_a_caveat_of_the_result():
 def test_a_polite_spinner_finishes_under_the_fair_schedule():
     # the default schedule never preempts the spinner: the fair phase lets the producer run
     outcome = run_execution(_spec("polite_spinner.py", max_steps=300))
-    assert not outcome["failed"] and not outcome.get("unfinished"), outcome.get("summary")
+    assert not outcome.failed and not outcome.unfinished, outcome.summary
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs /proc")
 def test_a_failing_execution_runs_the_programs_finally_and_atexit(tmp_path):
     log = tmp_path / "log"
     outcome = run_execution(_spec("worker_fails_cleanup_in_finally.py", str(log)))
-    assert outcome["failed"] and outcome["kind"] == "assertion", outcome["summary"]
+    assert outcome.failed and outcome.kind == "assertion", outcome.summary
     helper, scratch = log.read_text().split()
     # the parent has the verdict before the clean-up ends: wait for it (bounded by attempts)
     assert _wait_until(lambda: not _alive(int(helper)) and not os.path.exists(scratch))
@@ -237,8 +237,8 @@ def test_simultaneous_executions_have_their_own_temporary_directory(tmp_path):
 
 def test_outcome_survives_the_program_closing_every_descriptor():
     outcome = run_execution(_spec("closes_its_fds.py"))
-    assert not outcome["failed"], outcome["summary"]
-    assert len(outcome["threads"]) == 3  # the main thread and both workers ran
+    assert not outcome.failed, outcome.summary
+    assert len(outcome.threads) == 3  # the main thread and both workers ran
 
 
 def test_an_uncaught_exception_without_a_custom_excepthook_is_still_a_finding(tmp_path):
@@ -247,7 +247,7 @@ def test_an_uncaught_exception_without_a_custom_excepthook_is_still_a_finding(tm
                       "t.start()\nt.join()\n")
     outcome = run_execution(ExecutionSpec(str(script), (), Model.FREE_THREADED,
                                           DEFAULT_SCHEDULE))
-    assert outcome["failed"] and "ZeroDivisionError" in outcome["summary"]
+    assert outcome.failed and "ZeroDivisionError" in outcome.summary
 
 
 @pytest.mark.slow

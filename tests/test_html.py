@@ -16,6 +16,7 @@ from conftest import ROOT, run_cli
 from interlace.engine.schedule import Schedule, python_tag
 from interlace.engine.search import SearchConfig, SearchResult
 from interlace.models import Model
+from interlace.outcome import FailureKind, Outcome
 from interlace.report import html as html_report
 
 pytest_plugins = ["pytester"]
@@ -105,9 +106,9 @@ def fake_result(script: Path, events: list[dict], threads: list[str], kind="asse
     result = SearchResult("bug", config, 3, 0.5, "bug", kind=kind, summary=summary, details=details,
                           executions_to_bug=3, seconds_to_bug=0.4)
     result.schedule = Schedule(Model.FREE_THREADED, python_tag(), "0123abcd", ((4, 1), (9, 2)))
-    result.failure = {"failed": True, "kind": kind, "summary": summary, "details": details,
-                      "thread": thread, "threads": threads, "events": events, "preemptions": 1,
-                      "switches": 3, **extra}
+    result.failure = Outcome(failed=True, kind=FailureKind(kind), summary=summary, details=details,
+                             thread=thread, threads=threads, events=events, preemptions=1,
+                             switches=3, **extra)
     return result
 
 
@@ -586,7 +587,7 @@ def test_a_failure_without_a_trace_says_why(tmp_path):
     script = tmp_path / "prog.py"
     script.write_text("while True:\n    pass\n")
     result = fake_result(script, [], [], kind="hang", summary="the execution hung", thread=None)
-    result.failure["events"] = None
+    result.failure.events = None
     page = html_report.render_html(result)
     assert "No trace was recorded for this failure (hang): replaying it would hang or crash again" in page
     assert "interlace replay --schedule" in page
@@ -649,7 +650,7 @@ def test_a_cycle_through_a_join_is_drawn_too(tmp_path):
              "cycle": []}
     result = fake_result(script, [], ["MainThread", "worker"], kind="deadlock",
                          summary="deadlock: every live thread is blocked", wait_for=graph)
-    result.failure["events"] = [_event(0, 0, "start", "start worker", str(script), 20, write=True,
+    result.failure.events = [_event(0, 0, "start", "start worker", str(script), 20, write=True,
                                        location=("s", 1))]
     dom = browser.parse(html_report.render_html(result))
     svg = dom.find("svg", "cycle")

@@ -84,8 +84,8 @@ def test_dpor_shards_together_cover_what_one_process_covers(tmp_path):
         classes = []
 
         def observe(outcome):
-            if not outcome.get("sleep_blocked") and not outcome.get("failed"):
-                classes.append(dc.class_of(outcome["events"]))
+            if not outcome.sleep_blocked and not outcome.failed:
+                classes.append(dc.class_of(outcome.events))
 
         # bounded by the interleavings (and the budget), never by the clock of a busy machine
         config = SearchConfig(script=program, argv=("/dev/null",), strategy="dpor", budget=10_000,

@@ -179,8 +179,8 @@ def test_each_printed_schedule_replays_with_the_two_accesses_adjacent():
     for race in adjacent:
         from interlace.engine.schedule import Schedule
         outcome, _ = replay_recorded(config, Schedule.parse(race.schedule).deviations)
-        accesses = [e for e in outcome["events"] if e["kind"] in ("access",)]
-        names = outcome["threads"]
+        accesses = [e for e in outcome.events if e["kind"] in ("access",)]
+        names = outcome.threads
         together = [(a, b) for a, b in zip(accesses, accesses[1:])
                     if {names[a["tid"]], names[b["tid"]]} == {s.thread for s in race.accesses}
                     and [a["line"], b["line"]] == [s.line for s in race.accesses]]

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from interlace.outcome import Outcome
 from interlace.engine.shrinker import (PASSES, Shrinker, cut_tail, drop_and_move, drop_runs, drop_single,
                                        move_earlier, move_later, other_thread, shrink, sort_key)
 
 
 def outcome(devs, preemptions=None, steps=100, threads=3):
     devs = tuple(devs)
-    return {"deviations": list(devs), "preemptions": len(devs) if preemptions is None else preemptions,
-            "steps": steps, "threads": [f"t{i}" for i in range(threads)]}
+    return Outcome(failed=True, deviations=devs,
+                   preemptions=len(devs) if preemptions is None else preemptions,
+                   steps=steps, threads=[f"t{i}" for i in range(threads)])
 
 
 def counting(predicate, preemptions=None):
@@ -29,7 +31,7 @@ def test_needs_one_deviation_shrinks_to_exactly_it():
     start = [(3, 1), (7, 2), (12, 1), (20, 2), (25, 0), (31, 1)]
     attempt, calls = counting(lambda d: (20, 2) in d)
     best, spent = shrink(outcome(start), attempt, 300)
-    assert best["deviations"] == [(20, 2)]
+    assert list(best.deviations) == [(20, 2)]
     assert spent == len(calls)
 
 
@@ -38,7 +40,7 @@ def test_no_candidate_runs_twice():
     attempt, calls = counting(lambda d: any(t == 2 for _, t in d) and len(d) >= 2)
     best, _ = shrink(outcome(start), attempt, 10_000)
     assert len(calls) == len(set(calls))
-    assert len(best["deviations"]) == 2
+    assert len(best.deviations) == 2
 
 
 def test_bounded_by_executions_and_keeps_best_so_far():
@@ -54,7 +56,7 @@ def test_same_input_same_result():
     pred = lambda d: sum(t for _, t in d) >= 5  # noqa: E731
     first = shrink(outcome(start), counting(pred)[0], 50)
     second = shrink(outcome(start), counting(pred)[0], 50)
-    assert first[0]["deviations"] == second[0]["deviations"] and first[1] == second[1]
+    assert first[0].deviations == second[0].deviations and first[1] == second[1]
 
 
 def test_move_later_turns_a_preemption_into_a_free_switch():
@@ -64,7 +66,7 @@ def test_move_later_turns_a_preemption_into_a_free_switch():
 
     attempt, _ = counting(lambda d: len(d) == 1 and d[0][1] == 1 and d[0][0] <= 10, preemptions)
     best, _ = shrink(outcome([(3, 1)], preemptions=1, steps=40), attempt, 300)
-    assert best["deviations"] == [(10, 1)] and best["preemptions"] == 0
+    assert list(best.deviations) == [(10, 1)] and best.preemptions == 0
 
 
 def test_move_earlier_makes_shorter_executions():
@@ -74,7 +76,7 @@ def test_move_earlier_makes_shorter_executions():
         return None
 
     best, _ = shrink(outcome([(30, 1)], steps=40), attempt, 300)
-    assert best["deviations"] == [(4, 1)]
+    assert list(best.deviations) == [(4, 1)]
 
 
 def test_other_thread_pass_is_tried():
@@ -87,7 +89,7 @@ def test_other_thread_pass_is_tried():
 
     shrinker = Shrinker(outcome([(5, 1)], preemptions=1), attempt, 300)
     best = shrinker.run()
-    assert best["deviations"] == [(5, 2)]
+    assert list(best.deviations) == [(5, 2)]
     assert shrinker.improvements.get("other_thread") == 1
 
 
@@ -130,7 +132,7 @@ def test_progress_is_reported_per_attempt():
 def test_empty_failure_needs_no_execution():
     attempt, calls = counting(lambda d: True)
     best, spent = shrink(outcome([]), attempt, 300)
-    assert spent == 0 and calls == [] and best["deviations"] == []
+    assert spent == 0 and calls == [] and list(best.deviations) == []
 
 
 def test_dropping_a_switch_renumbers_the_steps_after_it():
@@ -141,4 +143,4 @@ def test_dropping_a_switch_renumbers_the_steps_after_it():
         return None
 
     best, _ = shrink(outcome([(4, 1), (20, 2)]), attempt, 300)
-    assert best["deviations"] == [(17, 2)]
+    assert list(best.deviations) == [(17, 2)]

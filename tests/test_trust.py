@@ -58,8 +58,8 @@ def test_recorded_default_schedule_behaves_like_the_plain_run(name, tmp_path):
     plain = _plain(name, *argv)
     assert plain.returncode == 0, plain.stderr
     outcome = _recorded_default(name, *argv)
-    assert not outcome.get("failed"), outcome.get("summary")
-    assert not outcome.get("internal_error"), outcome.get("details")
+    assert not outcome.failed, outcome.summary
+    assert not outcome.internal_error, outcome.details
 
 
 def test_recording_calls_no_dunder_of_program_objects(tmp_path):
@@ -68,7 +68,7 @@ def test_recording_calls_no_dunder_of_program_objects(tmp_path):
     plain_out, recorded_out = tmp_path / "plain.json", tmp_path / "recorded.json"
     assert _plain("hostile_objects_ok.py", str(plain_out)).returncode == 0
     outcome = _recorded_default("hostile_objects_ok.py", str(recorded_out))
-    assert not outcome.get("failed"), outcome.get("summary")
+    assert not outcome.failed, outcome.summary
     plain, recorded = json.loads(plain_out.read_text()), json.loads(recorded_out.read_text())
     assert recorded == plain
     assert plain["del_on_time"] == 2 and plain["repr"] == 0  # the program's own expectations
@@ -76,7 +76,7 @@ def test_recording_calls_no_dunder_of_program_objects(tmp_path):
 
 def test_recorded_values_are_builtin_values_or_type_and_number():
     outcome = _recorded_default("repr_cache.py")
-    values = {e["value"] for e in outcome["events"] if e["kind"] == "access" and e["value"]}
+    values = {e["value"] for e in outcome.events if e["kind"] == "access" and e["value"]}
     assert any(v.startswith("<Cache #") for v in values), values
     assert not any("entries" in v for v in values)  # Cache.__repr__ never ran
 
@@ -123,7 +123,7 @@ def test_virtual_clocks_and_seeded_randomness_repeat_between_executions(tmp_path
         out = tmp_path / f"{n}.json"
         config = SearchConfig(script=str(program), argv=(str(out),))
         outcome = run_execution(execution_spec(config, DEFAULT_SCHEDULE, 1_700_000_000.0, None))
-        assert not outcome.get("failed"), outcome.get("summary")
+        assert not outcome.failed, outcome.summary
         seen.append(json.loads(out.read_text()))
     assert seen[0] == seen[1]
     assert seen[0][0] // 10**9 == 1_700_000_000 + 1000  # the epoch plus the virtual clock
@@ -206,7 +206,7 @@ def test_a_slice_argument_leaves_the_method_call_recorded():
     made the symbolic stack name ``out`` as the callee (once a ``TypeError`` injected into
     the program, later a missed write of ``out``)."""
     outcome = _recorded_default("slice_append.py")
-    texts = [e["text"] for e in outcome["events"] if e["kind"] == "access" and e["write"]]
+    texts = [e["text"] for e in outcome.events if e["kind"] == "access" and e["write"]]
     assert "out.append()" in texts, texts
 
 

@@ -17,6 +17,7 @@ from interlace.runtime.policies import (DEFAULT_SCHEDULE, PCT, POS, PCTPolicy, P
                                         StartTogether, Systematic, SystematicPolicy,
                                         default_choice)
 from interlace.runtime.threads import ManagedThread, State
+from interlace.runtime.waitqueue import WaitQueue
 
 
 def threads(n):
@@ -291,17 +292,53 @@ def test_shards_own_disjoint_roots_that_cover_all_of_them():
     assert owned(roots, None) == list(range(10))
 
 
+# -- the wait queue ------------------------------------------------------------------------------
+
+class _Parking:
+    """A scheduler stand-in: ``block`` records who parks on what; the test decides the end."""
+
+    def __init__(self, timed_out=False):
+        self.parked, self.timed_out = [], timed_out
+
+    def block(self, resource, deadline=None):
+        self.parked.append((resource, deadline))
+        return self.timed_out
+
+
+def test_a_wait_queue_wakes_in_arrival_order_and_never_twice():
+    queue = WaitQueue("the lock")
+    first, second, third = queue.enter("a"), queue.enter("b"), queue.enter("c")
+    woken = []
+    assert queue.wake(woken.append, 2) == 2 and woken == ["a", "b"]
+    assert first.woken and second.woken and not third.woken
+    assert queue.wake(woken.append, 2) == 1 and woken == ["a", "b", "c"]  # a and b were woken
+    queue.leave(second)
+    queue.leave(second)  # leaving twice is harmless (a wait that ended twice over)
+    assert [t.thread for t in queue] == ["a", "c"] and len(queue) == 2
+
+
+def test_a_wait_queue_marks_tickets_once_nobody_can_be_woken():
+    queue = WaitQueue("cond")
+    ticket = queue.enter(None)  # a thread interlace does not manage: it polls its ticket
+    assert queue.wake(None) == 1 and ticket.woken
+
+
+def test_waiting_parks_on_the_resource_and_leaves_the_queue():
+    queue, sched = WaitQueue("the lock"), _Parking(timed_out=True)
+    assert queue.wait(sched, "a", deadline=5.0) is True
+    assert sched.parked == [("the lock", 5.0)] and len(queue) == 0
+    assert queue.wait(_Parking(), "a") is False and len(queue) == 0
+
+
 # -- outcomes and results ------------------------------------------------------------------------
 
-def test_an_outcome_pickles_and_reads_like_the_old_dict():
+def test_an_outcome_pickles_with_its_types():
     outcome = Outcome(failed=True, kind=FailureKind.DEADLOCK, summary="stuck", steps=4,
                       deviations=((2, 1),), threads=["MainThread", "t"], choices=[((0, 1), 1, 0, 0)])
     again = pickle.loads(pickle.dumps(outcome))
     assert again == outcome and again.kind is FailureKind.DEADLOCK
-    assert again["steps"] == 4 and again.get("events") is None and again.get("events", []) == []
-    assert again.get("no_such_key", 5) == 5 and again.started_threads
-    with pytest.raises(KeyError):
-        again["no_such_key"]
+    assert again.steps == 4 and again.events is None and again.started_threads
+    assert not hasattr(again, "get")  # typed fields only: no dict-style reading left
 
 
 def test_enums_are_their_strings_and_carry_their_prose():

@@ -12,9 +12,9 @@ child), the engine and the reports all use it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Optional
 
 if TYPE_CHECKING:
     from .config import SearchConfig
@@ -230,23 +230,11 @@ class Outcome:
         """Did the program start any thread besides its main thread?"""
         return len(self.threads) > 1
 
-    # Dict-style reading, for code not yet moved to the fields (the DPOR tree, tests).
-    def get(self, key: str, default: Any = None) -> Any:
-        value = getattr(self, key, None) if key in _FIELDS else None
-        return default if value is None else value
-
-    def __getitem__(self, key: str) -> Any:
-        if key not in _FIELDS:
-            raise KeyError(key)
-        return getattr(self, key)
-
     def caveats(self) -> "Caveats":
         """What this execution leaves for the result, without its trace (cheap to keep)."""
         return Caveats(tuple(self.outside), tuple(self.uncontrolled_locks), tuple(self.lock_order),
                        self.summary if self.unfinished else None)
 
-
-_FIELDS = frozenset(f.name for f in fields(Outcome))
 
 
 @dataclass(frozen=True)

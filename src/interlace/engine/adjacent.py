@@ -53,12 +53,12 @@ def _report(config, found: Found, epoch: float, steer: bool) -> Race:
             if deviations is None:
                 continue
             outcome = _replay(config, deviations, epoch)
-            events = outcome.get("events") or []
+            events = outcome.events or []
             shown = _adjacent(events, first, second)
             if shown is not None:
                 return _race(config, one, shown, outcome, deviations, True, found.execution)
     outcome = _replay(config, found.deviations, epoch)
-    events = outcome.get("events") or []
+    events = outcome.events or []
     shown = (_nth_access(events, pair.first), _nth_access(events, pair.second))
     return _race(config, pair, shown, outcome, found.deviations, False, found.execution)
 
@@ -120,8 +120,8 @@ def _same_location(one, two) -> bool:
         and (one[2] is None or two[2] is None)
 
 
-def _race(config, pair, shown, outcome: dict, deviations, adjacent: bool, execution: int) -> Race:
-    threads = outcome.get("threads") or []
+def _race(config, pair, shown, outcome: Outcome, deviations, adjacent: bool, execution: int) -> Race:
+    threads = outcome.threads
     if shown[0] is not None and shown[1] is not None and shown[0]["tid"] != pair.first.tid:
         pair_sides = (pair.second, pair.first)  # the adjacent execution runs them reversed
     else:
@@ -143,10 +143,10 @@ def _source(file: Optional[str], line: Optional[int]) -> str:
     return linecache.getline(file, line).strip()
 
 
-def races_in(config, outcome: dict, deviations) -> list[Race]:
+def races_in(config, outcome: Outcome, deviations) -> list[Race]:
     """The races of one recorded execution (``replay --races``), shown with its own schedule."""
     from ..runtime.races import detect, suppressed
-    events = outcome.get("events") or []
+    events = outcome.events or []
     out = []
     for pair in detect(events):
         if suppressed(pair, linecache.getline):

@@ -22,6 +22,7 @@ import heapq
 from dataclasses import dataclass, field
 from typing import Optional
 
+from ..outcome import Outcome
 from ..runtime.events import Footprint, Sleeper
 
 
@@ -140,23 +141,23 @@ class Explorer:
     def first(self) -> Branch:
         return self._branch
 
-    def record(self, outcome: dict, branch: Optional[Branch] = None) -> None:
+    def record(self, outcome: Outcome, branch: Optional[Branch] = None) -> None:
         """Fold one finished execution of ``branch`` (default: the last one returned) into the tree.
 
         Several branches may be out at once (``--jobs``); each is folded in on its own.
         """
         if branch is not None:
             self._follow(branch)
-        choices = outcome.get("choices") or []
-        events = outcome.get("events") or []
-        asleep = outcome.get("asleep_from")
+        choices = outcome.choices or []
+        events = outcome.events or []
+        asleep = outcome.asleep_from
         if asleep is not None:
             # It ran on past the point where only sleeping threads could run (a preemption
             # bound is in force), to check the end state; fold in only what came before, so
             # that the bound never adds alternatives the unbounded search would not have.
             choices = choices[:asleep - 1]
             events = [e for e in events if e["step"] < asleep]
-        if outcome.get("sleep_blocked") or asleep is not None:
+        if outcome.sleep_blocked or asleep is not None:
             self.sleep_blocked += 1
         else:
             self.complete += 1
@@ -339,10 +340,16 @@ def _transitions(events: list[dict], choices: list) -> list[Transition]:
     tids = [0] + [choice[1] for choice in choices]
     out = []
     for s in range(count):
-        kinds = special[s] or {}
-        out.append(Transition(tids[s], footprints[s], _of(kinds, ("acquire",)),
-                              _of(kinds, _ENABLING), _of(kinds, _NEEDING)))
+        kinds = special[s]
+        if kinds is None:  # most transitions: plain accesses, no synchronisation
+            out.append(Transition(tids[s], footprints[s], _NONE, _NONE, _NONE))
+        else:
+            out.append(Transition(tids[s], footprints[s], _of(kinds, ("acquire",)),
+                                  _of(kinds, _ENABLING), _of(kinds, _NEEDING)))
     return out
+
+
+_NONE: frozenset = frozenset()
 
 
 _ENABLING = ("release", "start", "end")

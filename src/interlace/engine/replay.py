@@ -6,7 +6,7 @@ import time
 from dataclasses import replace
 
 from ..config import SearchConfig
-from ..outcome import SearchResult, StopReason, Verdict
+from ..outcome import Outcome, SearchResult, StopReason, Verdict
 from .failure import replay_recorded
 from .schedule import Schedule, python_tag, script_hash
 
@@ -80,15 +80,15 @@ def _replay(schedule: Schedule, config: SearchConfig, warnings: list[str],
     return result
 
 
-def misfit(deviations, outcome: dict):
+def misfit(deviations, outcome: Outcome):
     """Why the replay did not follow ``deviations``, or ``None`` if it followed every one.
 
     A token printed by interlace names, at each of its steps, a thread that could run there;
     an entry naming a thread that never existed, or a step past the end of the execution, is
     not this program's token (or the program changed)."""
-    followed = {tuple(d) for d in outcome.get("deviations") or ()}
-    steps = outcome.get("steps") or 0
-    threads = len(outcome.get("threads") or ())
+    followed = {tuple(d) for d in outcome.deviations}
+    steps = outcome.steps or 0
+    threads = len(outcome.threads)
     for step, tid in deviations:
         if (step, tid) in followed:
             continue

@@ -30,23 +30,22 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional
 
 from ..config import DEFAULT_SHRINK_BUDGET
+from ..outcome import Deviations, Outcome
 
-Deviations = tuple[tuple[int, int], ...]
-#: Replays deviations; returns the outcome dict if it failed with the same kind, else None.
-Attempt = Callable[[Deviations], Optional[dict]]
+#: Replays deviations; returns its outcome if it failed with the same kind, else None.
+Attempt = Callable[[Deviations], Optional[Outcome]]
 #: ``on_attempt(spent, budget)``: called after each execution (the progress bar).
 OnAttempt = Callable[[int, int], None]
 
 
 
-def sort_key(outcome: dict) -> tuple[int, int, int]:
+def sort_key(outcome: Outcome) -> tuple[int, int, int]:
     """Smaller is simpler: fewest preemptions, then fewest deviations, then fewest steps."""
-    return (outcome.get("preemptions") or 0, len(outcome.get("deviations") or ()),
-            outcome.get("steps") or 0)
+    return (outcome.preemptions, len(outcome.deviations), outcome.steps or 0)
 
 
-def deviations_of(outcome: dict) -> Deviations:
-    return tuple((int(step), int(tid)) for step, tid in outcome.get("deviations") or ())
+def deviations_of(outcome: Outcome) -> Deviations:
+    return tuple((int(step), int(tid)) for step, tid in outcome.deviations)
 
 
 class _BudgetSpent(Exception):
@@ -57,7 +56,7 @@ class _BudgetSpent(Exception):
 class Shrinker:
     """One shrink of one failure.  ``best`` only ever gets simpler."""
 
-    best: dict
+    best: Outcome
     attempt: Attempt
     budget: int = DEFAULT_SHRINK_BUDGET
     on_attempt: Optional[OnAttempt] = None
@@ -69,7 +68,7 @@ class Shrinker:
     def __post_init__(self) -> None:
         self.tried.add(deviations_of(self.best))
 
-    def run(self) -> dict:
+    def run(self) -> Outcome:
         try:
             improved = True
             while improved:
@@ -81,7 +80,7 @@ class Shrinker:
             pass
         return self.best
 
-    def _run_pass(self, name: str, make: Callable[[Deviations, dict], Iterator[Deviations]]) -> bool:
+    def _run_pass(self, name: str, make: Callable[[Deviations, Outcome], Iterator[Deviations]]) -> bool:
         """Try the pass's candidates against the current best; restart it after each success."""
         any_success = False
         while True:
@@ -113,8 +112,8 @@ class Shrinker:
         return False
 
 
-def shrink(outcome: dict, attempt: Attempt, max_attempts: int = DEFAULT_SHRINK_BUDGET,
-           on_attempt: Optional[OnAttempt] = None) -> tuple[dict, int]:
+def shrink(outcome: Outcome, attempt: Attempt, max_attempts: int = DEFAULT_SHRINK_BUDGET,
+           on_attempt: Optional[OnAttempt] = None) -> tuple[Outcome, int]:
     """Return the simplest failing outcome found and the number of executions spent."""
     shrinker = Shrinker(outcome, attempt, max_attempts, on_attempt)
     return shrinker.run(), shrinker.spent
@@ -123,12 +122,12 @@ def shrink(outcome: dict, attempt: Attempt, max_attempts: int = DEFAULT_SHRINK_B
 # -- the passes: each yields candidates, simplest first ------------------------------------
 
 
-def cut_tail(devs: Deviations, best: dict) -> Iterator[Deviations]:
+def cut_tail(devs: Deviations, best: Outcome) -> Iterator[Deviations]:
     for keep in range(len(devs)):
         yield devs[:keep]
 
 
-def drop_runs(devs: Deviations, best: dict) -> Iterator[Deviations]:
+def drop_runs(devs: Deviations, best: Outcome) -> Iterator[Deviations]:
     size = len(devs) // 2
     while size > 1:
         for start in range(len(devs) - size + 1):
@@ -136,7 +135,7 @@ def drop_runs(devs: Deviations, best: dict) -> Iterator[Deviations]:
         size //= 2
 
 
-def drop_single(devs: Deviations, best: dict) -> Iterator[Deviations]:
+def drop_single(devs: Deviations, best: Outcome) -> Iterator[Deviations]:
     for i in reversed(range(len(devs))):
         yield devs[:i] + devs[i + 1:]
 
@@ -154,15 +153,15 @@ def _distances(room: int) -> Iterator[int]:
         distance = distance + 1 if distance < NEAR else distance * 2
 
 
-def move_later(devs: Deviations, best: dict) -> Iterator[Deviations]:
-    last_step = best.get("steps") or 0
+def move_later(devs: Deviations, best: Outcome) -> Iterator[Deviations]:
+    last_step = best.steps or 0
     for i, (step, tid) in enumerate(devs):
         limit = devs[i + 1][0] - 1 if i + 1 < len(devs) else max(last_step, step)
         for distance in _distances(limit - step):
             yield devs[:i] + ((step + distance, tid),) + devs[i + 1:]
 
 
-def move_earlier(devs: Deviations, best: dict) -> Iterator[Deviations]:
+def move_earlier(devs: Deviations, best: Outcome) -> Iterator[Deviations]:
     for i, (step, tid) in enumerate(devs):
         floor = devs[i - 1][0] + 1 if i > 0 else 1
         for distance in _distances(step - floor):
@@ -173,7 +172,7 @@ def move_earlier(devs: Deviations, best: dict) -> Iterator[Deviations]:
 DROP_AND_MOVE_MAX = 6
 
 
-def drop_and_move(devs: Deviations, best: dict) -> Iterator[Deviations]:
+def drop_and_move(devs: Deviations, best: Outcome) -> Iterator[Deviations]:
     """Drop one deviation and move another by up to ``NEAR`` steps either way.
 
     Steps count the scheduling points where another thread could run, so dropping an early
@@ -192,15 +191,15 @@ def drop_and_move(devs: Deviations, best: dict) -> Iterator[Deviations]:
                         yield rest[:j] + ((moved, tid),) + rest[j + 1:]
 
 
-def other_thread(devs: Deviations, best: dict) -> Iterator[Deviations]:
-    threads = len(best.get("threads") or ())
+def other_thread(devs: Deviations, best: Outcome) -> Iterator[Deviations]:
+    threads = len(best.threads)
     for i, (step, tid) in enumerate(devs):
         for other in range(threads):
             if other != tid:
                 yield devs[:i] + ((step, other),) + devs[i + 1:]
 
 
-PASSES: tuple[tuple[str, Callable[[Deviations, dict], Iterator[Deviations]]], ...] = (
+PASSES: tuple[tuple[str, Callable[[Deviations, Outcome], Iterator[Deviations]]], ...] = (
     ("cut_tail", cut_tail),
     ("drop_runs", drop_runs),
     ("drop_single", drop_single),

@@ -332,6 +332,6 @@ def _join(self: threading.Thread, timeout: Optional[float] = None) -> None:
     sched.schedule()
     deadline = None if timeout is None else sched.clock + max(timeout, 0)
     while mt.state is not State.FINISHED:
-        if sched.block(mt, deadline):
+        if mt.joiners.wait(sched, me, deadline):
             return
     sched.note("join", f"join {mt.name}", obj=mt, write=False)

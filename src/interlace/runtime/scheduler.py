@@ -21,6 +21,7 @@ from .access import callee_is_python, release_locals
 from .recorder import CLOCK_LOCATION, Recorder
 from .policies import Policy, default_choice
 from .threads import ManagedThread, State, handoff as _handoff
+from .waitqueue import WaitQueue
 
 _real_lock = _thread.allocate_lock
 _get_ident = _thread.get_ident
@@ -95,6 +96,10 @@ class Scheduler:
         self.lock_order = LockOrder()
         #: Guards state shared with the watchdog and threads returning from native code.
         self.mutex = _real_lock()
+        #: The main thread waiting, at the end of the script, for the non-daemon threads...
+        self.shutdown = WaitQueue(_SHUTDOWN)
+        #: ...and threads in ``time.sleep``, which only their deadline wakes.
+        self.sleepers = WaitQueue(_SLEEP)
         self.log = self.recorder.log if self.recorder is not None else None
         #: Every choice point as ``(enabled tids, chosen tid, running tid or None, objects
         #: numbered so far)``, for systematic search (``None`` when not recording).
@@ -191,10 +196,9 @@ class Scheduler:
             mt.state = State.FINISHED
             self.alone = None
             self.note("end", f"{mt.name} ends", obj=mt)
-            for other in self.threads:
-                if other.state is State.BLOCKED and other.waiting_for in (mt, _SHUTDOWN):
-                    if other.waiting_for is mt or self._only_daemons_left():
-                        self._wake(other)
+            mt.joiners.wake(self._wake)
+            if self._only_daemons_left():
+                self.shutdown.wake(self._wake)
         self._switch_away(mt, park=False)
 
     def main_finished(self) -> None:
@@ -213,7 +217,7 @@ class Scheduler:
             except Exception as exc:  # noqa: BLE001 - reported like CPython prints it, as a failure
                 self.fail_exception(exc, main)
         while not self._only_daemons_left():
-            self.block(_SHUTDOWN)
+            self.shutdown.wait(self, main)
         main.state = State.FINISHED
         self.alone = None
 
@@ -283,7 +287,10 @@ class Scheduler:
         self._transfer(current, choice, park=True)
 
     def block(self, resource: Any, deadline: Optional[float] = None) -> bool:
-        """Park the running thread until ``resource`` wakes it; True if the deadline fired."""
+        """Park the running thread until something wakes it; True if the deadline fired.
+
+        Primitives wait through a :class:`~.waitqueue.WaitQueue` (whose ``resource`` this is),
+        never by calling it directly: the queue knows who to wake."""
         me = self.current
         me.state = State.BLOCKED
         self.alone = None
@@ -305,7 +312,7 @@ class Scheduler:
             self.schedule()
             return
         self.note("sleep", f"sleep({seconds:g})")
-        self.block(_SLEEP, self.clock + seconds)
+        self.sleepers.wait(self, self.current, self.clock + seconds)
 
     def wake(self, thread: ManagedThread) -> None:
         with self.mutex:

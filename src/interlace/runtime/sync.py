@@ -3,8 +3,8 @@
 They replace ``threading``'s factories during an execution.  The stdlib's ``Semaphore``,
 ``BoundedSemaphore``, ``Event``, ``Barrier`` and ``queue.Queue`` look ``Lock``/``Condition`` up
 at construction time, so they become scheduler-aware too, with their own logic unchanged.
-A thread that would block is parked and marked with what it waits for; it is never picked
-until a release, notify or its (virtual-time) timeout wakes it.
+A thread that would block waits in the primitive's :class:`~.waitqueue.WaitQueue`, parked on the
+scheduler; it is never picked until a release, notify or its (virtual-time) timeout wakes it.
 Threads interlace does not manage use the real lock underneath, so nothing is ever stuck.
 """
 
@@ -16,6 +16,7 @@ import time
 from typing import Any, Optional
 
 from . import current
+from .waitqueue import WaitQueue
 from ..bytecode.symbolic import LOCAL_LOADS
 
 _real_lock = _thread.allocate_lock
@@ -57,6 +58,18 @@ def _variable_name() -> Optional[str]:
     return names.get(frame.f_lasti)
 
 
+def learn_names(code: Any) -> None:
+    """Read where ``code`` and the functions it defines store what their calls return, ahead
+    of time: the search does it once for its script, and every forked execution inherits the
+    answer instead of disassembling the script again (a third of a small execution's time)."""
+    if code in _stored_names:
+        return
+    _stored_names[code] = _call_targets(code)
+    for const in code.co_consts:
+        if hasattr(const, "co_code"):
+            learn_names(const)
+
+
 def _call_targets(code: Any) -> dict[int, Optional[str]]:
     import dis
     instructions = list(dis.get_instructions(code))
@@ -96,7 +109,7 @@ class Lock:
         self._real = _real_lock()
         self._interlace_owner = None
         self._interlace_label = _new_label("Lock")
-        self._waiters: list = []
+        self._waiters = WaitQueue(self)
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         if not blocking and timeout != -1:
@@ -114,14 +127,10 @@ class Lock:
             if self._interlace_owner is None:
                 sched.uncontrolled_locks.append(self._interlace_label)
                 return self._real.acquire(blocking, timeout)
-            self._waiters.append(me)
             # A blocked attempt changes nothing: systematic search treats the acquisition as
             # disabled until a release, so it is not a dependence (no location).
             sched.note("blocked", f"blocked on {self._interlace_label}")
-            timed_out = sched.block(self, deadline)
-            if me in self._waiters:
-                self._waiters.remove(me)
-            if timed_out:
+            if self._waiters.wait(sched, me, deadline):
                 sched.touch(self, write=False)  # it saw the lock still held
                 return False
         self._interlace_owner = me
@@ -138,8 +147,7 @@ class Lock:
         sched = current.scheduler
         if sched is not None:
             sched.note("release", f"release {self._interlace_label}", obj=self)
-            for waiter in self._waiters:
-                sched.wake(waiter)
+            self._waiters.wake(sched.wake)  # every waiter tries again, as with a real lock
 
     __enter__ = acquire
 
@@ -244,7 +252,7 @@ class Condition:
         if hasattr(lock, "locked"):  # Condition.locked (3.14)
             self.locked = lock.locked
         self._interlace_label = _new_label("Condition")
-        self._waiters: list[list] = []  # [thread, notified]
+        self._waiters = WaitQueue(self)
 
     def __enter__(self) -> bool:
         return self._lock.__enter__()
@@ -252,7 +260,7 @@ class Condition:
     def _at_fork_reinit(self) -> None:
         """threading's after-fork hook (through ``Event``) calls this in a forked child."""
         self._lock._at_fork_reinit()
-        self._waiters.clear()
+        self._waiters = WaitQueue(self)
 
     def __exit__(self, *exc: Any) -> None:
         return self._lock.__exit__(*exc)
@@ -285,23 +293,21 @@ class Condition:
             raise RuntimeError("cannot wait on un-acquired lock")
         sched = current.scheduler
         me = sched.me() if sched is not None else None
-        entry = [me, False]
-        self._waiters.append(entry)
+        ticket = self._waiters.enter(me)  # before the release: a notify right after sees it
         saved = self._release_save()
         try:
             if me is None:
-                _poll_until(entry, timeout)
+                _poll_until(ticket, timeout)
             else:
                 sched.note("wait", f"wait on {self._interlace_label}", obj=self)
                 deadline = _deadline(sched, True, timeout)
-                while not entry[1]:
-                    if sched.block(self, deadline):
+                while not ticket.woken:
+                    if self._waiters.park(sched, deadline):
                         break
         finally:
-            if entry in self._waiters:
-                self._waiters.remove(entry)
+            self._waiters.leave(ticket)
             self._acquire_restore(saved)
-        return entry[1]
+        return ticket.woken
 
     def wait_for(self, predicate: Any, timeout: Optional[float] = None) -> Any:
         sched = current.scheduler
@@ -322,15 +328,7 @@ class Condition:
         if not self._is_owned():
             raise RuntimeError("cannot notify on un-acquired lock")
         sched = current.scheduler
-        woken = 0
-        for entry in list(self._waiters):
-            if woken >= n:
-                break
-            if not entry[1]:
-                entry[1] = True
-                woken += 1
-                if sched is not None and entry[0] is not None:
-                    sched.wake(entry[0])
+        woken = self._waiters.wake(sched.wake if sched is not None else None, n)
         if sched is not None:
             sched.note("notify", f"notify {self._interlace_label} ({woken} woken)", obj=self)
 
@@ -343,8 +341,8 @@ class Condition:
         return f"<interlace {self._interlace_label}({self._lock!r}, {len(self._waiters)})>"
 
 
-def _poll_until(entry: list, timeout: Optional[float]) -> None:
+def _poll_until(ticket: Any, timeout: Optional[float]) -> None:
     """Unmanaged threads wait the old-fashioned way (they are not on the scheduler)."""
     end = None if timeout is None else time.monotonic() + timeout
-    while not entry[1] and (end is None or time.monotonic() < end):
+    while not ticket.woken and (end is None or time.monotonic() < end):
         _thread.allocate_lock().acquire(True, 0.001)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from ..accel import batons
+from .waitqueue import WaitQueue
 
 
 class State(enum.Enum):
@@ -47,9 +48,12 @@ class ManagedThread:
     ident: Optional[int] = None
     #: The kernel's id of the thread (``threading.get_native_id``), for the watchdog.
     native_id: Optional[int] = None
+    #: Threads joining this one, woken when it ends.
+    joiners: WaitQueue = field(init=False)
 
     def __post_init__(self) -> None:
         self.baton.acquire()
+        self.joiners = WaitQueue(self)
 
     @property
     def deadline_pending(self) -> bool:
