@@ -244,12 +244,12 @@ def test_baton_is_a_lock_and_hands_off_without_the_gil():
 @needs_accel
 def test_hook_calls_dispatch_only_for_planned_offsets():
     from interlace import _accel
-    from interlace.bytecode.plan import Step
+    from interlace.bytecode.plan import PlanEntry
 
     def code():
         pass
 
-    step = Step("LOAD_GLOBAL", 2, 1, "global", False, "x", switch=True)
+    step = PlanEntry("LOAD_GLOBAL", 2, 1, "global", False, "x", switch=True)
     calls = []
     if sys.version_info >= (3, 12):
         hook = _accel.Hook(lambda s, f: calls.append(s), monitoring=True, tool=4,

@@ -225,7 +225,7 @@ table_free(Table *t)
     PyMem_Free(t);
 }
 
-/* Build the table of ``code`` from ``plan`` (a list of Step or None; None: excluded code). */
+/* Build the table of ``code`` from ``plan`` (a list of PlanEntry or None; None: excluded code). */
 static Table *
 table_new(PyObject *code, PyObject *plan)
 {
@@ -908,7 +908,7 @@ Hook_set_threshold(Hook *h, PyObject *v, void *closure)
 
 static PyMethodDef Hook_methods[] = {
     {"add", (PyCFunction)(void (*)(void))Hook_add, METH_FASTCALL,
-     "add(code, plan): the plan of a code object (a list of Step or None)"},
+     "add(code, plan): the plan of a code object (a list of PlanEntry or None)"},
     {"bind", (PyCFunction)(void (*)(void))Hook_bind, METH_VARARGS | METH_KEYWORDS,
      "bind(max_steps, quiet_until=None, random_walk=None, switch_to=None): the flags are "
      "mirrored from here on"},

@@ -30,7 +30,7 @@ _LOCAL_ITERABLES = frozenset({"range", "enumerate", "zip", "reversed"})
 
 
 @dataclass(frozen=True)
-class Step:
+class PlanEntry:
     """What one instruction does that another thread could observe."""
 
     opname: str
@@ -56,10 +56,10 @@ class Step:
 
 #: Plans by code (code objects compare by content) and model.  Filled in the parent before
 #: it forks (:func:`warm`), so that executions inherit them instead of building them anew.
-_plans: dict[tuple, list[Optional[Step]]] = {}
+_plans: dict[tuple, list[Optional[PlanEntry]]] = {}
 
 
-def plan_for(code: types.CodeType, model: Model, record: bool) -> list[Optional[Step]]:
+def plan_for(code: types.CodeType, model: Model, record: bool) -> list[Optional[PlanEntry]]:
     """:func:`build_plan`, memoized (plans are pure functions of the code and the model)."""
     key = (code, code.co_filename, model, record)
     plan = _plans.get(key)
@@ -76,12 +76,12 @@ def warm(code: types.CodeType, model: Model, record: bool) -> None:
             warm(const, model, record)
 
 
-def build_plan(code: types.CodeType, model: Model, record: bool) -> list[Optional[Step]]:
+def build_plan(code: types.CodeType, model: Model, record: bool) -> list[Optional[PlanEntry]]:
     """Return the per-offset plan; accesses that are not switch sites are kept only if ``record``."""
     opsets.warn_if_newer()
     instructions = [i for i in dis.get_instructions(code) if i.opname != "CACHE"]
     size = (max((i.offset for i in instructions), default=0) >> 1) + 1
-    plan: list[Optional[Step]] = [None] * size
+    plan: list[Optional[PlanEntry]] = [None] * size
     dirty_before = _dirty_39(code, instructions) if model is Model.GIL_39 else {}
     line = code.co_firstlineno
     iterable: Expr = UNKNOWN
@@ -115,7 +115,7 @@ def build_plan(code: types.CodeType, model: Model, record: bool) -> list[Optiona
     for instr, line, kind, write, name, operands, switch, after in rows:
         switch = switch or instr.offset in entry
         if switch or after or instr.offset in owed or (record and kind is not None):
-            plan[instr.offset >> 1] = Step(instr.opname, instr.offset, line, kind, write, name,
+            plan[instr.offset >> 1] = PlanEntry(instr.opname, instr.offset, line, kind, write, name,
                                            operands, switch, after)
     return plan
 

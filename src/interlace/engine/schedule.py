@@ -4,7 +4,14 @@ A schedule is its list of *deviations*: ``(step, thread)`` pairs, the choices th
 the default one (keep running the current thread; when it cannot run, the lowest-numbered
 thread that can).  Every execution records its own (``Outcome.deviations``), a replay follows
 one (``runtime.policies.Replay``), the shrinker shortens one, and :class:`Schedule` ties one to
-the program, model and interpreter it was recorded for.
+the program, model and interpreter it was recorded for.  All of them use the one type,
+:data:`~interlace.outcome.Deviations`; this module is the only one that reads or writes a
+token.
+
+Systematic search alone speaks another language: ``engine.dpor.Branch`` is a *prefix* of
+chosen threads (one per choice point, the default choices included), because DPOR reasons
+about the choice points of a whole execution.  It never becomes a token directly: a DPOR
+execution, like every other, reports its own deviations, and those are what gets printed.
 
 ``il1:py311:free-threaded:3f2a9c1e:31.2,39.0`` reads: format 1, recorded on Python 3.11,
 under the free-threaded model, for the script whose source hashes to ``3f2a9c1e``; at

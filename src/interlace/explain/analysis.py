@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
 from ..bytecode import opsets
-from ..bytecode.plan import Step, build_plan
+from ..bytecode.plan import PlanEntry, build_plan
 from ..bytecode.symbolic import NULL, UNKNOWN, Attr, Call, Cell, Const, Expr, Global, Item, Local, \
     MethodRef
 from ..models import GIL_VERSIONS, MODEL_LABELS, Model
@@ -121,7 +121,7 @@ class Access:
     call: bool = False
 
 
-def classify(instr: dis.Instruction, index: int, step: Optional[Step]) -> tuple[Optional[Access], Optional[CallInfo]]:
+def classify(instr: dis.Instruction, index: int, step: Optional[PlanEntry]) -> tuple[Optional[Access], Optional[CallInfo]]:
     """The shared access an instruction makes (if any) and, for calls, how values flow."""
     if step is None or step.kind is None:
         return None, None

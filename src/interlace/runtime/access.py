@@ -1,4 +1,4 @@
-"""Turning a planned :class:`~interlace.bytecode.plan.Step` into the locations it touches.
+"""Turning a planned :class:`~interlace.bytecode.plan.PlanEntry` into the locations it touches.
 
 Runs only when an execution is recorded (the final replay of a failure, systematic search).
 It re-evaluates the step's symbolic operands against the live frame to name *which* object,
@@ -28,7 +28,7 @@ from _thread import _local as _thread_local
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator, Optional
 
-from ..bytecode.plan import Step
+from ..bytecode.plan import PlanEntry
 from ..bytecode.symbolic import (FRESH, UNKNOWN, Attr, Call, Cell, Concat, Const, Global, Item, Local,
                                  MethodRef)
 from ..hooks.scope import PACKAGE_DIR
@@ -245,7 +245,7 @@ def _frame_locals_type() -> Optional[type]:
 _FRAME_LOCALS_PROXY = _frame_locals_type()
 
 
-def resolve(step: Step, frame: types.FrameType, rec: "Recorder") -> list[Access]:
+def resolve(step: PlanEntry, frame: types.FrameType, rec: "Recorder") -> list[Access]:
     """The accesses ``step`` is about to make (none for a call into recorded code)."""
     kind = step.kind
     if kind == "global":
@@ -284,7 +284,7 @@ def resolve(step: Step, frame: types.FrameType, rec: "Recorder") -> list[Access]
     return []
 
 
-def _contents(step: Step, frame: types.FrameType, rec: "Recorder") -> list[Access]:
+def _contents(step: PlanEntry, frame: types.FrameType, rec: "Recorder") -> list[Access]:
     """``if self.items:``, ``a, b = pair``, ``self.items == []``: a read of every builtin
     container among the operands (the loads before read only the attribute or variable).
 
@@ -329,7 +329,7 @@ def contains_seen(container: Any, key: Any) -> Optional[str]:
     return "True" if key in container else "False"
 
 
-def _global(step: Step, namespace: dict, frame: types.FrameType, rec: "Recorder") -> Access:
+def _global(step: PlanEntry, namespace: dict, frame: types.FrameType, rec: "Recorder") -> Access:
     value = namespace.get(step.name, MISSING) if not step.write and rec.values else MISSING
     # A module's globals are its attributes: the module and its dict share one number.
     return Access(Location(OBJECT, rec.objects.number(namespace), step.name), step.name,
@@ -370,7 +370,7 @@ def _attribute(obj: Any, name: Any, write: bool, owner_label: str, rec: "Recorde
             break
 
 
-def _item(step: Step, frame: types.FrameType, rec: "Recorder") -> list[Access]:
+def _item(step: PlanEntry, frame: types.FrameType, rec: "Recorder") -> list[Access]:
     kind = step.kind
     base = step.operands[0]
     if kind == "iter" and isinstance(base, Call):
@@ -490,7 +490,7 @@ def _iterate_call(call: Call, frame: types.FrameType, rec: "Recorder") -> list[A
     return []
 
 
-def _call(step: Step, frame: types.FrameType, rec: "Recorder") -> Iterator[Access]:
+def _call(step: PlanEntry, frame: types.FrameType, rec: "Recorder") -> Iterator[Access]:
     callee = step.operands[0] if step.operands else None
     args = step.operands[1:]
     if isinstance(callee, MethodRef):
@@ -777,7 +777,7 @@ class Namer:
         return found
 
 
-def callee_is_python(step: Step, frame: types.FrameType) -> bool:
+def callee_is_python(step: PlanEntry, frame: types.FrameType) -> bool:
     """Is the call at ``step`` going to run Python code (checked at its RESUME, not after)?"""
     callee = step.operands[0] if step.operands else None
     if isinstance(callee, MethodRef):

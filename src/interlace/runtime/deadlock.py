@@ -6,6 +6,7 @@ import sys
 import traceback
 from typing import TYPE_CHECKING
 
+from ..hooks.scope import PACKAGE_DIR
 from .threads import ManagedThread, State
 
 if TYPE_CHECKING:
@@ -76,5 +77,25 @@ def _find_cycle(live: list[ManagedThread]) -> list[ManagedThread]:
 
 
 def _is_user(filename: str) -> bool:
-    from .scheduler import _PACKAGE_DIR
-    return not filename.startswith(_PACKAGE_DIR) and not filename.endswith(("threading.py", "queue.py"))
+    return not filename.startswith(PACKAGE_DIR) and not filename.endswith(("threading.py", "queue.py"))
+
+
+class LockOrder:
+    """Lock-acquisition order per thread, to warn about ABBA inversions that did not deadlock."""
+
+    def __init__(self) -> None:
+        self._edges: dict[tuple[str, str], str] = {}
+
+    def acquired(self, thread: ManagedThread, lock_label: str) -> None:
+        for held in thread.held:
+            held_label = getattr(held, "_interlace_label", None)
+            if held_label and held_label != lock_label:
+                self._edges.setdefault((held_label, lock_label), thread.name)
+
+    def inversions(self) -> list[str]:
+        out = []
+        for (a, b), who in self._edges.items():
+            other = self._edges.get((b, a))
+            if other and other != who and a < b:
+                out.append(f"{who} took {a} then {b}, while {other} took {b} then {a}")
+        return out

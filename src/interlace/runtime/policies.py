@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
 
-from ..outcome import Outcome
+from ..outcome import Deviations, Outcome
 from .events import Footprint, Sleeper, plain_location
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ class Policy:
 class ReplayPolicy(Policy):
     """Follow recorded deviations; default choice elsewhere (including invalid entries)."""
 
-    def __init__(self, deviations: Sequence[tuple[int, int]]) -> None:
+    def __init__(self, deviations: Deviations) -> None:
         self._at = dict(deviations)
 
     def choose(self, step, runnable, current):
@@ -302,7 +302,7 @@ class Replay:
 
     ``Replay()`` is the default schedule: each thread runs until it blocks or ends."""
 
-    deviations: tuple[tuple[int, int], ...] = ()
+    deviations: Deviations = ()
 
     def build(self) -> Policy:
         return ReplayPolicy(self.deviations)

@@ -22,7 +22,7 @@ import types
 import weakref
 from typing import Any, Callable, NamedTuple, Optional
 
-from ..bytecode.plan import Step
+from ..bytecode.plan import PlanEntry
 from .events import Event, EventLog
 
 #: The spaces of :class:`Location`.
@@ -141,7 +141,7 @@ class Recorder:
         #: Every access carries its stack of user frames (``--races`` reports).
         self.stacks = stacks
 
-    def access(self, step: Step, frame: types.FrameType, at: int, tid: int) -> None:
+    def access(self, step: PlanEntry, frame: types.FrameType, at: int, tid: int) -> None:
         from .access import resolve
         for access in resolve(step, frame, self):
             if access.location is None:

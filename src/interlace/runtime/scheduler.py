@@ -14,10 +14,11 @@ import threading
 import traceback
 from typing import Any, Callable, Optional, Sequence
 
-from ..bytecode.plan import Step
+from ..bytecode.plan import PlanEntry
 from ..hooks.scope import PACKAGE_DIR as _PACKAGE_DIR
 from ..outcome import FailureKind, Outcome
 from .access import callee_is_python, release_locals
+from .deadlock import LockOrder, label as waited_label
 from .recorder import CLOCK_LOCATION, Recorder
 from .policies import Policy, default_choice
 from .threads import ManagedThread, State, handoff as _handoff
@@ -82,6 +83,7 @@ class Scheduler:
         #: Every scheduling point, choice or not: bounds livelocks.
         self.points = 0
         #: Choices that differ from the default policy: the replayable schedule.
+        #: The choices that differ from the default one: this execution's schedule.
         self.deviations: list[tuple[int, int]] = []
         self.preemptions = 0
         self.switches = 0
@@ -226,7 +228,7 @@ class Scheduler:
 
     # -- scheduling points ---------------------------------------------------------------------
 
-    def dispatch(self, step: Step, frame: Any) -> None:
+    def dispatch(self, step: PlanEntry, frame: Any) -> None:
         """Hook entry: called before each planned instruction of the running thread."""
         if self._recording:
             return
@@ -243,7 +245,7 @@ class Scheduler:
         if step.switch_after_c_call and (_CHECKS_AFTER_EVERY_CALL or not callee_is_python(step, frame)):
             self.pending_switch = True
 
-    def _stray(self, step: Step, frame: Any) -> None:
+    def _stray(self, step: PlanEntry, frame: Any) -> None:
         """User code ran in a thread whose turn it is not: note it once if interlace does not
         manage that thread (a managed one is on its way to park, or ends)."""
         ident = _get_ident()
@@ -406,7 +408,7 @@ class Scheduler:
             if to.waiting_for is not _SLEEP:
                 self.timeouts_fired.append(
                     f"{to.name}'s wait with a {to.deadline - to.wait_began:g} s timeout gave up "
-                    f"(on {_label(to.waiting_for)}) before another thread ended the wait")
+                    f"(on {waited_label(to.waiting_for)}) before another thread ended the wait")
             self.clock = max(self.clock, to.deadline)
             to.state = State.RUNNABLE
             self.alone = None
@@ -456,7 +458,7 @@ class Scheduler:
 
     # -- recording -----------------------------------------------------------------------------
 
-    def _record_access(self, step: Step, frame: Any) -> None:
+    def _record_access(self, step: PlanEntry, frame: Any) -> None:
         if frame is None:
             frame = sys._getframe(3)
         self._recording = True
@@ -547,35 +549,6 @@ class Scheduler:
             self.conclude(Outcome())
         summary, details = describe_deadlock(self, live)
         self.fail(FailureKind.DEADLOCK, summary, details, wait_for=wait_for_graph(live))
-
-
-class LockOrder:
-    """Lock-acquisition order per thread, to warn about ABBA inversions that did not deadlock."""
-
-    def __init__(self) -> None:
-        self._edges: dict[tuple[str, str], str] = {}
-
-    def acquired(self, thread: ManagedThread, lock_label: str) -> None:
-        for held in thread.held:
-            label = getattr(held, "_interlace_label", None)
-            if label and label != lock_label:
-                self._edges.setdefault((label, lock_label), thread.name)
-
-    def inversions(self) -> list[str]:
-        out = []
-        for (a, b), who in self._edges.items():
-            other = self._edges.get((b, a))
-            if other and other != who and a < b:
-                out.append(f"{who} took {a} then {b}, while {other} took {b} then {a}")
-        return out
-
-
-def _label(resource: Any) -> str:
-    """A name for what a thread waits on, without running program code (no ``repr``)."""
-    label = getattr(resource, "_interlace_label", None) if not isinstance(resource, str) else resource
-    if label is None and isinstance(resource, list):
-        return "a Condition"
-    return str(label) if label is not None else type(resource).__name__
 
 
 def _round_robin(runnable: Sequence[ManagedThread], current: Optional[ManagedThread]) -> ManagedThread:
