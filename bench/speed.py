@@ -1,8 +1,9 @@
 """``python -m bench.speed``: executions per second, interlace against frontrun 0.7.0, side by side.
 
 What is measured: how many executions per second each tool's search runs on the same safe
-program, ``bench/micro/two_by_twenty.py`` (two threads, 20 locked ``counter += 1`` each; every
-execution runs to the end, so every one does the same work), in two modes:
+program, ``bench/micro/two_thread_20.py`` with ``BENCH_STEPS=20`` (two threads, 20 locked
+``counter += 1`` each; every execution runs to the end, so every one does the same work), in
+two modes:
 
 - random walk: ``interlace run --strategy random`` against frontrun's ``strategy="random"``;
 - DPOR, preemption bound 2: ``interlace run --strategy dpor --preemptions 2`` against frontrun's
@@ -42,7 +43,9 @@ from typing import Optional
 
 from . import harness as H
 
-PROGRAM = os.path.join(H.MICRO, "two_by_twenty.py")
+PROGRAM = os.path.join(H.MICRO, "two_thread_20.py")
+#: Increments per thread (the program reads it from its environment, under both tools).
+STEPS = "20"
 #: mode -> (interlace options, frontrun adapter options)
 MODES: dict[str, tuple[list[str], list[str]]] = {
     "random": (["--strategy", "random"], ["--strategy", "random"]),
@@ -87,7 +90,9 @@ def run_once(tool: str, mode: str, seed: int, budget: int, venv: Optional[str],
         out = os.path.join(td, "out.json")
         cmd = _command(tool, mode, seed, budget, out, venv)
         src = baseline_src if tool == BASELINE else H.SRC
-        env = dict(os.environ, PYTHONPATH=src) if tool != "frontrun" else None
+        env = dict(os.environ, BENCH_STEPS=STEPS)
+        if tool != "frontrun":
+            env["PYTHONPATH"] = src
         proc = H.run_cmd(cmd, SEARCH_TIMEOUT + 60, env=env, cwd=H.ROOT if tool != "frontrun" else H.MICRO)
         data = _read_json(out)
     if proc.timed_out:

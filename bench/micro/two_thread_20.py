@@ -1,6 +1,10 @@
 # expect: safe
 # micro (c): two threads, 20 lock-protected steps in total (10 each); safe, so every execution runs to the end.
+# bench/speed.py sets BENCH_STEPS=20: the "2 x 20" program (20 locked `counter += 1` per thread).
+import os
 import threading
+
+STEPS = int(os.environ.get("BENCH_STEPS", "10"))
 
 lock = threading.Lock()
 counter = 0
@@ -8,7 +12,7 @@ counter = 0
 
 def work():
     global counter
-    for _ in range(10):
+    for _ in range(STEPS):
         with lock:
             counter += 1
 
@@ -19,4 +23,4 @@ t1.start()
 t2.start()
 t1.join()
 t2.join()
-assert counter == 20, counter
+assert counter == 2 * STEPS, counter
