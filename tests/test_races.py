@@ -289,3 +289,59 @@ def test_pytest_interlace_races(pytester):
     result.stdout.fnmatch_lines(["*DATA RACE*", "*pytest --interlace-replay il1:* --interlace-races*"])
     plain = pytester.runpytest_subprocess("--interlace", "--interlace-budget", "10", timeout=300)
     plain.assert_outcomes(passed=2, failed=1)  # the marker asks for races itself
+
+
+# -- races seen in passing, without --races --------------------------------------------------------
+
+def _run_json(tmp_path, program, *options):
+    from conftest import run_cli
+    out = tmp_path / "r.json"
+    done = run_cli("run", str(RACE_PROGRAMS / program), "--json", str(out), *options, timeout=600)
+    return done, json.loads(out.read_text())
+
+
+def test_a_race_without_an_assertion_is_noted_beside_the_verdict(tmp_path):
+    """Nothing can fail in lost_update.py (no assertion), so the search verifies it; the race
+    its recorded executions show is a note, not a finding: exit status 0."""
+    done, data = _run_json(tmp_path, "lost_update.py")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert data["verdict"] == "verified" and data["races"] == [] and not data["races_checked"]
+    (seen,) = data["races_seen"]
+    assert seen["location"] == "counter"
+    assert {a["kind"] for a in seen["accesses"]} == {"read", "write"}
+    assert {a["line"] for a in seen["accesses"]} == {11}
+    assert "note: nothing failed, but a data race was seen" in done.stdout
+    assert "Run with --races" in done.stdout
+
+
+@pytest.mark.parametrize("program", ["locked_counter.py", "event_handoff.py", "queue_handoff.py",
+                                     "suppressed.py"])
+def test_no_note_where_nothing_races(tmp_path, program):
+    done, data = _run_json(tmp_path, program)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert data["races_seen"] == [] and "data race" not in done.stdout
+
+
+def test_with_races_the_report_replaces_the_note(tmp_path):
+    done, data = _run_json(tmp_path, "lost_update.py", "--races")
+    assert done.returncode == 1 and data["races"] and data["races_seen"] == []
+    assert "note: nothing failed" not in done.stdout
+
+
+def test_passing_races_look_at_the_first_executions_only_and_note_each_pair_once():
+    from interlace.engine.passing_races import CHECKED_EXECUTIONS, PassingRaces
+    from interlace.outcome import Outcome
+    racy = Outcome(events=started(access(1, "x", True, 10), access(0, "x", False, 20)),
+                   threads=["MainThread", "worker"])
+    quiet = Outcome(events=started(access(1, "y", False, 10)), threads=["MainThread", "worker"])
+    passing = PassingRaces()
+    passing.look(quiet)
+    passing.look(racy)
+    passing.look(racy)  # the same pair of lines again: noted once
+    assert passing.checked == 3 == CHECKED_EXECUTIONS
+    (race,) = passing.races
+    assert race.location == "x" and [s.thread for s in race.accesses] == ["worker", "MainThread"]
+    late = PassingRaces(checked=CHECKED_EXECUTIONS)
+    late.look(racy)
+    assert late.races == []  # past the first executions: not looked at
+    assert PassingRaces().races == [] and not Outcome().events  # unrecorded: nothing to look at

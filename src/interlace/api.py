@@ -90,6 +90,10 @@ class ExploreResult:
     #: ``races=True``: the data races found (:class:`interlace.runtime.races.Race`: the
     #: location, both accesses, a replay token), one per pair of source lines.
     races: tuple = ()
+    #: Without ``races=True``: data races the search's first recorded executions showed
+    #: (:class:`interlace.engine.passing_races.SeenRace`).  A note (``report`` shows it), not
+    #: a failure: ``ok`` does not look at them.
+    races_seen: tuple = ()
 
     @property
     def ok(self) -> bool:
@@ -407,7 +411,7 @@ def _to_result(result: SearchResult) -> ExploreResult:
                          replay_call, report, tuple(result.warnings) + tuple(
                              f"potential deadlock (lock-order inversion): {p}"
                              for p in result.potential_deadlocks),
-                         result.seconds, result, tuple(result.races))
+                         result.seconds, result, tuple(result.races), tuple(result.races_seen))
 
 
 # -- argument checks: clear errors before anything runs --------------------------------------

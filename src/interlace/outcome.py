@@ -303,6 +303,10 @@ class SearchResult:
     #: ``--races``: the data races found (:class:`~interlace.runtime.races.Race`), one per
     #: pair of source lines.
     races: list = field(default_factory=list)
+    #: Without ``--races``: the data races its first recorded executions showed
+    #: (:class:`~interlace.engine.passing_races.SeenRace`), for a note; they change neither the
+    #: verdict nor the exit status.
+    races_seen: list = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.verdict = Verdict(self.verdict)

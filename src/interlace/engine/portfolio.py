@@ -34,6 +34,7 @@ from ..config import SearchConfig
 from ..outcome import FailureKind, Outcome, SearchResult, StopReason, Verdict
 from ..runtime.policies import DEFAULT_SCHEDULE, PCT, POS, PolicySpec, RandomWalk, Systematic
 from .adjacent import finish_races
+from .passing_races import PassingRaces
 from .dpor import Branch, Explorer
 from .failure import (Caveats, execution_spec, fails_on_its_own, finish_failure, nothing_to_interleave,
                       unmodelled_warning)
@@ -80,8 +81,10 @@ class _Portfolio:
     unmodelled: dict = field(default_factory=dict)
     #: An execution in which interlace itself failed: the search stops, and says so.
     internal: Optional[Outcome] = None
-    #: ``--races``: (execution index, its outcome) of every execution.
+    #: ``--races``: (execution index, its outcome) of every execution...
     raced: list = field(default_factory=list)
+    #: ...without it: the races the first recorded executions show, for a note.
+    passing: PassingRaces = field(default_factory=PassingRaces)
 
     def next_turn(self) -> _Turn:
         if self.executions == 0:  # the default schedule, unrecorded: cheap, and it decides
@@ -129,6 +132,8 @@ class _Portfolio:
         """Count ``outcome`` and, for a DPOR turn, grow the tree with it."""
         if self.config.races:
             self.raced.append((self.executions, outcome))
+        elif turn.strategy == DPOR:
+            self.passing.look(outcome)
         self.executions += 1
         self.by_strategy[turn.strategy] += 1
         if self.first is None:
@@ -205,6 +210,7 @@ def search_portfolio(config: SearchConfig, progress: Optional[ProgressFn] = None
         result.verified_bound = config.preemptions
     if config.races and search.internal is None:
         finish_races(config, result, search.raced, search.epoch)
+    result.races_seen = search.passing.races
     result.seconds = time.monotonic() - started
     return result
 

@@ -23,6 +23,7 @@ from ..config import SearchConfig
 from ..outcome import Outcome, SearchResult, StopReason, Verdict
 from ..runtime.policies import Systematic
 from .adjacent import finish_races
+from .passing_races import PassingRaces
 from .dpor import Branch, Explorer
 from .failure import (Caveats, execution_spec, fails_on_its_own, finish_failure, nothing_to_interleave,
                       unmodelled_warning)
@@ -53,8 +54,10 @@ class _Search:
     unmodelled: dict = field(default_factory=dict)
     #: The outcome of an execution in which interlace itself failed.
     internal: Optional[Outcome] = None
-    #: ``--races``: (execution index, its outcome) of every execution.
+    #: ``--races``: (execution index, its outcome) of every execution...
     raced: list = field(default_factory=list)
+    #: ...without it: the races the first executions show, for a note.
+    passing: PassingRaces = field(default_factory=PassingRaces)
 
     def spec(self, branch: Branch, bounded: bool):
         policy = Systematic(branch.prefix, tuple(sorted(branch.sleep.items())),
@@ -65,6 +68,8 @@ class _Search:
     def finished(self, outcome: Outcome) -> None:
         if self.config.races:
             self.raced.append((self.executions, outcome))
+        else:
+            self.passing.look(outcome)
         self.executions += 1
         if self.first is None:
             self.first = outcome
@@ -152,6 +157,7 @@ def search_systematic(config: SearchConfig, progress: Optional[ProgressFn] = Non
         finish_failure(config, result, failing, search.epoch, progress)
     if config.races and search.internal is None:
         finish_races(config, result, search.raced, search.epoch)
+    result.races_seen = search.passing.races
     result.seconds = time.monotonic() - started
     return result
 

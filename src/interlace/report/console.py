@@ -128,8 +128,9 @@ def print_result(result: SearchResult, console: Optional[Console] = None) -> Non
         if result.races:  # every interleaving ran without failing, but the races stand
             console.print(Text(f"{_races_found(result)}; no failure otherwise: {statement(result)}.",
                                style="bold red"))
-        else:
-            console.print(Text(f"{headline}: {statement(result)}.", style="bold green"))
+        else:  # yellow when races were seen in passing (the note below): no all-clear
+            console.print(Text(f"{headline}: {statement(result)}.",
+                               style="bold yellow" if result.races_seen else "bold green"))
         console.print(f"Explored in {result.executions} executions ({result.sleep_blocked} cut short "
                       f"as repeats), {result.seconds:.1f} s. Proved at interlace's granularity: "
                       "switches between the bytecodes the model allows, shared accesses of the "
@@ -147,15 +148,35 @@ def print_result(result: SearchResult, console: Optional[Console] = None) -> Non
             console.print(Text(f"{_races_found(result)}; no failure otherwise in {statement(result)}.",
                                style="bold red"))
         else:
-            console.print(Text(f"No bug found in {statement(result)}.", style="bold green"))
+            console.print(Text(f"No bug found in {statement(result)}.",
+                               style="bold yellow" if result.races_seen else "bold green"))
         console.print("This is not a proof: other interleavings may still fail.")
     if config.races:
         from .races import print_races
         print_races(result.races, lambda token: replay_command_for(config, token), console)
+    elif result.races_seen and not result.found:
+        _print_races_seen(result, console)
     for warning in result.warnings:
         console.print(Text(f"warning: {printable(warning)}", style="yellow"))
     for inversion in result.potential_deadlocks:
         console.print(Text(f"potential deadlock (lock-order inversion): {inversion}", style="yellow"))
+
+
+def _print_races_seen(result: SearchResult, console: Console) -> None:
+    """Races the search saw without ``--races``: a note, not a finding (engine/passing_races.py)."""
+    count = len(result.races_seen)
+    console.print(Text(f"note: nothing failed, but {'a data race was' if count == 1 else f'{count} data races were'} "
+                       "seen: two threads access one location, at least one writing, with "
+                       "nothing ordering them (happens-before over interlace's primitives):",
+                       style="yellow"))
+    for race in result.races_seen:
+        one, two = race.accesses
+        console.print(Text(f"  {race.location}: {one.kind} by {one.thread} at {short_path(one.file)}:"
+                           f"{one.line}, {two.kind} by {two.thread} at {short_path(two.file)}:{two.line}"
+                           + (f"  {two.code}" if two.code else ""), style="yellow"))
+    console.print(Text("Run with --races for the full report, with a replay token for each race "
+                       "(docs/races.md); a race the program tolerates can be marked "
+                       "`# interlace: ignore-race` on either line.", style="yellow"))
 
 
 def _print_setup_error(result: SearchResult, console: Console) -> None:

@@ -55,6 +55,8 @@ def result_dict(result: SearchResult) -> dict[str, Any]:
         #: ``--races``: one object per pair of racing source lines (empty when none or not asked)
         "races_checked": result.config.races,
         "races": [race.as_dict() for race in result.races],
+        #: without ``--races``: the races its first recorded executions showed (a note)
+        "races_seen": [race.as_dict() for race in result.races_seen],
     }
 
 
