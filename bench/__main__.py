@@ -458,10 +458,7 @@ def main(argv=None):
     text = render(a, P, programs, results, columns, notes, meta, micro, cmdline, wall, generated)
     out = a.out if os.path.isabs(a.out) else os.path.join(os.getcwd(), a.out)
     os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
-    for heading in H.OWNED_HEADINGS:  # written by `python -m bench.accel` / `bench.dpor`: keep
-        kept = H.section_of(out, heading)
-        if kept:
-            text = H.replace_section(text, heading, kept)
+    text = H.carry_over(out, text)  # the sections other commands (and people) wrote
     with open(out, "w") as fh:
         fh.write(text)
     if not a.render_only:

@@ -443,7 +443,6 @@ def interp_version(python) -> str:
 #: ``python -m bench.dpor``); ``python -m bench`` regenerates the rest and keeps them.
 ACCEL_HEADING = "## Accelerator"
 DPOR_HEADING = "## Systematic search against frontrun"
-OWNED_HEADINGS = (ACCEL_HEADING, DPOR_HEADING)
 
 
 def _section_span(lines: list, heading: str) -> Optional[tuple[int, int]]:
@@ -468,6 +467,22 @@ def replace_section(text: str, heading: str, section: Optional[str]) -> str:
     if not new:
         return rest + "\n" if rest else ""
     return (rest + "\n\n" if rest else "") + new.rstrip("\n") + "\n"
+
+
+def carry_over(path: str, text: str) -> str:
+    """``text`` (a freshly rendered report) with every section of the current ``path`` that
+    it does not have itself, in their order: the sections ``bench.accel``, ``bench.dpor``,
+    ``bench.speed`` and the hand-run measurements wrote survive a ``python -m bench``."""
+    try:
+        with open(path) as fh:
+            lines = fh.read().splitlines(keepends=True)
+    except OSError:
+        return text
+    ours = {ln.rstrip() for ln in text.splitlines() if ln.startswith("## ")}
+    for heading in [ln.rstrip() for ln in lines if ln.startswith("## ")]:
+        if heading not in ours:
+            text = replace_section(text, heading, section_of(path, heading))
+    return text
 
 
 def section_of(path: str, heading: str) -> Optional[str]:

@@ -27,8 +27,9 @@ the repeat's index for both tools).
 archive`` of an earlier commit, with the built accelerator copied in), alternated with the
 other two, to measure a change before and after in the same run.
 
-Prints a markdown table and the goal lines; writes it to ``--out`` if given, and the raw
-numbers as JSON next to it (``FILE.json``) or to ``bench/.cache/speed.json``.
+Prints the section (a markdown table and the goal lines) and writes it as the "## Executions
+per second against frontrun" section of ``--out`` (default docs/benchmarks.md; the rest of the
+file is kept); the raw numbers go to ``bench/.cache/speed.json``.
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ GOALS: dict[str, tuple[float, str]] = {
 TOOLS = ("interlace", "frontrun")
 BASELINE = "interlace baseline"
 SEARCH_TIMEOUT = 600.0
-RAW_DEFAULT = os.path.join(H.CACHE, "speed.json")
+RAW = os.path.join(H.CACHE, "speed.json")
+HEADING = "## Executions per second against frontrun"
 
 
 def _read_json(path: str) -> Optional[dict]:
@@ -150,7 +152,7 @@ def ratio(runs: dict[str, list[dict]]) -> Optional[float]:
 def render(saved: dict) -> str:
     """The markdown table and the goal lines."""
     runs = saved["runs"]
-    L = [f"Executions per second (median of {saved['repeat']} runs, budget {saved['executions']} "
+    L = [HEADING, "", f"Executions per second (median of {saved['repeat']} runs, budget {saved['executions']} "
          "executions per search; tools alternated run by run). Rates use the search time each tool "
          "reports, without interpreter start-up: interlace's JSON `seconds` (the search loop), "
          "frontrun's `explore()` call (adapter's `explore_seconds`).", "",
@@ -177,17 +179,12 @@ def render(saved: dict) -> str:
     return "\n".join(L) + "\n"
 
 
-def raw_path_for(out: str) -> str:
-    """Where the raw JSON goes next to the table ``out`` (``x.md`` -> ``x.json``)."""
-    raw = os.path.splitext(out)[0] + ".json"
-    return raw if os.path.abspath(raw) != os.path.abspath(out) else out + ".raw.json"
-
-
 def main(argv: Optional[list[str]] = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.speed", description=__doc__.split("\n")[0])
     ap.add_argument("--executions", type=int, default=300, help="budget of every search (default: 300)")
     ap.add_argument("--repeat", type=int, default=3, help="runs per tool and mode; the median is shown")
-    ap.add_argument("--out", default=None, help="also write the table here (raw JSON: FILE.json)")
+    ap.add_argument("--out", default=os.path.join(H.ROOT, "docs", "benchmarks.md"),
+                    help="the file whose section this run rewrites (default: docs/benchmarks.md)")
     ap.add_argument("--baseline-src", default=None,
                     help="also run interlace from this source tree (before/after a change)")
     a = ap.parse_args(argv)
@@ -197,18 +194,7 @@ def main(argv: Optional[list[str]] = None) -> int:
              "baseline_src": a.baseline_src,
              "command": H.command_line("python -m bench.speed", argv), "machine": H.machine_info(),
              "runs": runs, "ratios": {mode: ratio(runs[mode]) for mode in MODES}}
-    text = render(saved)
-    print(text)
-    raw = RAW_DEFAULT
-    if a.out:
-        with open(a.out, "w") as fh:
-            fh.write(text)
-        raw = raw_path_for(a.out)
-    os.makedirs(os.path.dirname(os.path.abspath(raw)), exist_ok=True)
-    with open(raw, "w") as fh:
-        json.dump(saved, fh, indent=1, default=str)
-    H.log(f"raw numbers: {raw}")
-    return 0
+    return H.publish_section(a.out, HEADING, saved, render, RAW)
 
 
 if __name__ == "__main__":

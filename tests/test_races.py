@@ -328,8 +328,8 @@ def test_with_races_the_report_replaces_the_note(tmp_path):
     assert "note: nothing failed" not in done.stdout
 
 
-def test_passing_races_look_at_the_first_executions_only_and_note_each_pair_once():
-    from interlace.engine.passing_races import CHECKED_EXECUTIONS, PassingRaces
+def test_passing_races_look_at_the_first_executions_then_powers_of_two_and_note_each_pair_once():
+    from interlace.engine.passing_races import PassingRaces
     from interlace.outcome import Outcome
     racy = Outcome(events=started(access(1, "x", True, 10), access(0, "x", False, 20)),
                    threads=["MainThread", "worker"])
@@ -338,10 +338,18 @@ def test_passing_races_look_at_the_first_executions_only_and_note_each_pair_once
     passing.look(quiet)
     passing.look(racy)
     passing.look(racy)  # the same pair of lines again: noted once
-    assert passing.checked == 3 == CHECKED_EXECUTIONS
+    assert passing.checked == 3
     (race,) = passing.races
     assert race.location == "x" and [s.thread for s in race.accesses] == ["worker", "MainThread"]
-    late = PassingRaces(checked=CHECKED_EXECUTIONS)
-    late.look(racy)
-    assert late.races == []  # past the first executions: not looked at
-    assert PassingRaces().races == [] and not Outcome().events  # unrecorded: nothing to look at
+    late = PassingRaces()
+    for _ in range(20):
+        late.look(quiet)
+    assert late.offered == 20 and late.checked == 3 + 3  # executions 1-3, then 4, 8 and 16
+    late.look(racy)  # the 21st: not looked at
+    assert late.races == []
+    for _ in range(11):
+        late.look(racy)  # the 32nd is
+    assert [r.location for r in late.races] == ["x"]
+    unrecorded = PassingRaces()
+    unrecorded.look(Outcome())
+    assert unrecorded.offered == 0 and unrecorded.races == []
