@@ -263,8 +263,32 @@ def test_hook_calls_dispatch_only_for_planned_offsets():
     assert hook(code.__code__, 2) is None and calls == [step]
     assert hook(code.__code__, 40) is skipped  # past the plan
     assert hook(object(), 2) is skipped         # no plan for that code object
-    with pytest.raises(ValueError):
-        hook.add(code.__code__, [None])
+    hook.add(code.__code__, [None])  # another thread added it meanwhile: the first plan stands
+    assert hook(code.__code__, 2) is None and calls == [step, step]
+
+
+@needs_accel
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="the builder is the settrace path's")
+def test_a_plan_built_while_another_thread_added_one_is_not_an_error():
+    """The builder runs Python code, so the GIL may pass to a thread that meets the same new
+    code and adds its plan first; the trace function must then take that plan, not raise
+    (it did: "code object already has a table", raised into the program's thread)."""
+    from interlace import _accel
+
+    def work():
+        return 1
+
+    def builder(code):
+        if code is work.__code__:
+            hook.add(code, [None])  # the other thread, first
+        return [None] if code is work.__code__ else None
+
+    hook = _accel.Hook(lambda s, f: None, builder=builder)
+    _accel.settrace(hook)
+    try:
+        assert work() == 1
+    finally:
+        _accel.settrace(None)
 
 
 @needs_accel

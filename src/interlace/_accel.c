@@ -290,15 +290,20 @@ error:
     return NULL;
 }
 
+/* Insert ``t``: 0; -1 on error.  1 when the code object has a table already: another thread
+ * met the same new code while this one built its plan (the builder runs Python code, during
+ * which the GIL may pass; two threads run at once on a free-threaded build).  Plans of one
+ * code object are equal, so the caller frees ``t`` and uses ``*existing``. */
 static int
-hook_insert(Hook *h, Table *t)
+hook_insert(Hook *h, Table *t, Table **existing)
 {
     int rc = -1;
 #ifdef Py_GIL_DISABLED
     PyMutex_Lock(&h->mutex);
 #endif
-    if (slots_find(h->slots, t->code) != NULL) {
-        PyErr_SetString(PyExc_ValueError, "code object already has a table");
+    *existing = slots_find(h->slots, t->code);
+    if (*existing != NULL) {
+        rc = 1;
         goto done;
     }
     if (h->nall == h->capall) {
@@ -712,9 +717,13 @@ hook_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
             Py_DECREF(plan);
             if (t == NULL)
                 return -1;
-            if (hook_insert(h, t) < 0) {
+            Table *existing;
+            int inserted = hook_insert(h, t, &existing);
+            if (inserted != 0) {
                 table_free(t);
-                return -1;
+                if (inserted < 0)
+                    return -1;
+                t = existing;
             }
         }
         h->last = t;
@@ -844,9 +853,12 @@ Hook_add(Hook *h, PyObject *const *args, Py_ssize_t nargs)
     Table *t = table_new(args[0], args[1]);
     if (t == NULL)
         return NULL;
-    if (hook_insert(h, t) < 0) {
+    Table *existing;
+    int inserted = hook_insert(h, t, &existing);
+    if (inserted != 0) {   /* 1: added meanwhile by another thread; its table stands */
         table_free(t);
-        return NULL;
+        if (inserted < 0)
+            return NULL;
     }
     Py_RETURN_NONE;
 }
@@ -908,7 +920,8 @@ Hook_set_threshold(Hook *h, PyObject *v, void *closure)
 
 static PyMethodDef Hook_methods[] = {
     {"add", (PyCFunction)(void (*)(void))Hook_add, METH_FASTCALL,
-     "add(code, plan): the plan of a code object (a list of PlanEntry or None)"},
+     "add(code, plan): the plan of a code object (a list of PlanEntry or None); a code "
+     "object that has one already keeps it"},
     {"bind", (PyCFunction)(void (*)(void))Hook_bind, METH_VARARGS | METH_KEYWORDS,
      "bind(max_steps, quiet_until=None, random_walk=None, switch_to=None): the flags are "
      "mirrored from here on"},
