@@ -1,9 +1,9 @@
 """``python -m bench.speed``: executions per second, interlace against frontrun 0.7.0, side by side.
 
 What is measured: how many executions per second each tool's search runs on the same safe
-program, ``bench/micro/two_thread_20.py`` with ``BENCH_STEPS=20`` (two threads, 20 locked
-``counter += 1`` each; every execution runs to the end, so every one does the same work), in
-two modes:
+program, ``bench/micro/two_thread_20.py`` with ``STEPS = 20`` (two threads, 20 locked
+``counter += 1`` each; every execution runs to the end, so every one does the same work;
+written to ``bench/.cache/two_by_twenty.py``), in two modes:
 
 - random walk: ``interlace run --strategy random`` against frontrun's ``strategy="random"``;
 - DPOR, preemption bound 2: ``interlace run --strategy dpor --preemptions 2`` against frontrun's
@@ -44,9 +44,9 @@ from typing import Optional
 
 from . import harness as H
 
-PROGRAM = os.path.join(H.MICRO, "two_thread_20.py")
-#: Increments per thread (the program reads it from its environment, under both tools).
-STEPS = "20"
+SOURCE = os.path.join(H.MICRO, "two_thread_20.py")
+#: The program both tools run: ``SOURCE`` with 20 increments per thread (see ``write_program``).
+PROGRAM = os.path.join(H.CACHE, "two_by_twenty.py")
 #: mode -> (interlace options, frontrun adapter options)
 MODES: dict[str, tuple[list[str], list[str]]] = {
     "random": (["--strategy", "random"], ["--strategy", "random"]),
@@ -84,6 +84,16 @@ def _command(tool: str, mode: str, seed: int, budget: int, out: str, venv: Optio
             PROGRAM, *fr_opts, *common]
 
 
+def write_program() -> None:
+    """``SOURCE`` with its one ``STEPS = 10`` line set to 20."""
+    with open(SOURCE) as fh:
+        text = fh.read()
+    assert text.count("\nSTEPS = 10\n") == 1, f"{SOURCE} must set STEPS = 10 once"
+    os.makedirs(H.CACHE, exist_ok=True)
+    with open(PROGRAM, "w") as fh:
+        fh.write(text.replace("\nSTEPS = 10\n", "\nSTEPS = 20\n"))
+
+
 def run_once(tool: str, mode: str, seed: int, budget: int, venv: Optional[str],
              baseline_src: Optional[str] = None) -> dict:
     """One search: ``executions``, ``seconds`` (the search alone), ``wall``, ``rate``; or ``error``."""
@@ -92,9 +102,7 @@ def run_once(tool: str, mode: str, seed: int, budget: int, venv: Optional[str],
         out = os.path.join(td, "out.json")
         cmd = _command(tool, mode, seed, budget, out, venv)
         src = baseline_src if tool == BASELINE else H.SRC
-        env = dict(os.environ, BENCH_STEPS=STEPS)
-        if tool != "frontrun":
-            env["PYTHONPATH"] = src
+        env = dict(os.environ, PYTHONPATH=src) if tool != "frontrun" else None
         proc = H.run_cmd(cmd, SEARCH_TIMEOUT + 60, env=env, cwd=H.ROOT if tool != "frontrun" else H.MICRO)
         data = _read_json(out)
     if proc.timed_out:
@@ -189,6 +197,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                     help="also run interlace from this source tree (before/after a change)")
     a = ap.parse_args(argv)
     venv, why = H.ensure_frontrun_venv()
+    write_program()
     runs = measure(a.executions, a.repeat, venv, why, a.baseline_src)
     saved = {"program": H.shown_path(PROGRAM), "executions": a.executions, "repeat": a.repeat,
              "baseline_src": a.baseline_src,
