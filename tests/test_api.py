@@ -233,6 +233,33 @@ def test_ctrl_c_stops_the_caller_instead_of_passing(tmp_path):
     assert err.rstrip().endswith("KeyboardInterrupt"), err
 
 
+def test_a_ctrl_c_during_a_fork_is_not_lost(tmp_path):
+    """A SIGINT that arrives while the search forks (here: from an at-fork callback, where
+    Python prints a KeyboardInterrupt and drops it) must still stop the search."""
+    script = tmp_path / "interrupted.py"
+    script.write_text(
+        "import os, signal, threading, interlace\n"
+        "sent = []\n"
+        "def interrupt_once():\n"
+        "    if not sent:\n"
+        "        sent.append(1)\n"
+        "        os.kill(os.getpid(), signal.SIGINT)\n"
+        "os.register_at_fork(after_in_parent=interrupt_once)\n"
+        "def bump(state):\n"
+        "    with state['lock']:\n"
+        "        state['n'] += 1\n"
+        "try:\n"
+        "    result = interlace.explore(lambda: {'n': 0, 'lock': threading.Lock()}, [bump, bump],\n"
+        "                               budget=30, strategy='pct')\n"
+        "    print('returned', result.executions)\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted')\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=300, preexec_fn=default_sigint)
+    assert done.stdout.strip() == "interrupted", done.stdout + done.stderr
+    assert "Exception ignored" not in done.stderr, done.stderr
+
+
 # -- @interlace.check -------------------------------------------------------------------------
 
 def _start_two(counter):

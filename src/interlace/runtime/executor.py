@@ -240,8 +240,18 @@ def start_execution(spec: ExecutionSpec) -> RunningExecution:
         # Frozen objects are left alone by the child's collector, which would otherwise
         # write to (and so copy) every page of the inherited heap.  Thawed again at once here.
         gc.freeze()
-        pid = os.fork()
+        # Ctrl-C (or SIGTERM) waits until the fork is over: arriving while the parent runs the
+        # at-fork callbacks (logging's, threading's), Python would print it and drop it, and the
+        # search would go on.  Blocked, it stays pending and is raised in the parent's own code.
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED_SIGNALS)
+        try:
+            pid = os.fork()
+        except BaseException:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            raise
     if pid == 0:  # child
+        global _mask_after_fork
+        _mask_after_fork = mask
         os.close(read_fd)
         try:
             _die_with(parent)
@@ -255,11 +265,20 @@ def start_execution(spec: ExecutionSpec) -> RunningExecution:
     _temp_dirs[pid] = temp_dir
     _own_group(pid)
     os.close(write_fd)
-    return RunningExecution(spec, pid, read_fd, time.monotonic() + spec.wall_timeout,
-                            shared=shared)
+    run = RunningExecution(spec, pid, read_fd, time.monotonic() + spec.wall_timeout, shared=shared)
+    try:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a deferred Ctrl-C is raised here...
+    except BaseException:
+        run.kill()  # ...and takes the execution it interrupted with it
+        raise
+    return run
 
 
 _preloaded = False
+#: Signals held back while the search forks (see ``start_execution``)...
+_DEFERRED_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
+#: ...and, in a child, the mask to restore once its own handlers are set.
+_mask_after_fork: Optional[set] = None
 #: Children that sent their outcome and may still be exiting.
 _exited: list[int] = []
 
@@ -535,6 +554,8 @@ def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType], s
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
     if signal.getsignal(signal.SIGTERM) is _raise_interrupt:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the search's handler, not the program's
+    if _mask_after_fork is not None:  # the signals the fork deferred: the program's again
+        signal.pthread_sigmask(signal.SIG_SETMASK, _mask_after_fork)
     _redirect_output(spec.output_path, spec.output_fd)
     pipe = os.fstat(write_fd)
     finished = []
