@@ -12,7 +12,7 @@ import select
 import time
 from typing import Generic, Hashable, Optional, TypeVar
 
-from ..runtime.executor import ExecutionSpec, RunningExecution, start_execution
+from ..runtime.executor import ExecutionSpec, RunningExecution, Spare, fork_spare, start_execution
 
 Key = TypeVar("Key", bound=Hashable)
 
@@ -21,6 +21,8 @@ class Pool(Generic[Key]):
     def __init__(self, jobs: int) -> None:
         self.jobs = jobs
         self._running: dict[Key, RunningExecution] = {}
+        #: The next execution's child, forked while this one runs (``executor.Spare``).
+        self._spare: Optional[Spare] = None
 
     @property
     def free(self) -> int:
@@ -31,7 +33,12 @@ class Pool(Generic[Key]):
 
     def submit(self, key: Key, spec: ExecutionSpec) -> None:
         assert self.free > 0 and key not in self._running
-        self._running[key] = start_execution(spec)
+        spare, self._spare = self._spare, None
+        self._running[key] = start_execution(spec, spare)
+        try:
+            self._spare = fork_spare(spec)
+        except OSError:  # no more processes: the next execution forks when it starts
+            self._spare = None
 
     def next_outcome(self) -> tuple[Key, dict]:
         """Wait for one running execution to finish (or hang): its key and outcome."""
@@ -52,12 +59,15 @@ class Pool(Generic[Key]):
                     return key, outcome
 
     def cancel(self, key: Optional[Key] = None) -> None:
-        """Kill one running execution, or (``None``) all of them."""
+        """Kill one running execution, or (``None``) all of them and the spare."""
         keys = list(self._running) if key is None else [key]
         for k in keys:
             run = self._running.pop(k, None)
             if run is not None:
                 run.kill()
+        if key is None and self._spare is not None:
+            spare, self._spare = self._spare, None
+            spare.discard()
 
     def __enter__(self) -> "Pool[Key]":
         return self

@@ -20,7 +20,7 @@ import sys
 import time
 import types
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Optional
 
 from ..models import Model
@@ -216,20 +216,150 @@ def _put_shared_outcome(shared: Any, payload: bytes) -> None:
     shared[:8] = len(payload).to_bytes(8, "little")
 
 
-def start_execution(spec: ExecutionSpec) -> RunningExecution:
-    """Fork a child that runs ``spec``; read its outcome with :class:`RunningExecution`."""
-    _preload_child_modules()
-    if spec.races:  # imported once here, not in every child (300 ms each on a loaded machine)
-        from . import races  # noqa: F401
-    _reap()
+def start_execution(spec: ExecutionSpec, spare: Optional["Spare"] = None) -> RunningExecution:
+    """Start a child that runs ``spec``: ``spare`` (a child forked ahead, see :class:`Spare`)
+    if it can, else a fresh fork.  Read its outcome with :class:`RunningExecution`."""
+    _prepare(spec)
+    if spare is not None:
+        run = spare.take(spec)
+        if run is not None:
+            return run
     record = spec.record or spec.races
     code = _script_code(spec.script, spec.model, record) if spec.target is None else None
     stdin = _standard_input() if code is not None else None
     temp_dir = _temp_dir()
-    import mmap
     read_fd, write_fd = os.pipe()
-    shared = mmap.mmap(-1, _SHARED_OUTCOME_BYTES)
+    shared = _shared_outcome_memory()
     parent = os.getpid()
+
+    def child() -> None:
+        os.close(read_fd)
+        _die_with(parent)
+        _own_temp_dir(temp_dir)
+        if stdin is not None:
+            _feed_standard_input(stdin)
+        _child(spec, write_fd, code, shared)
+
+    pid, mask = _fork(child)
+    _temp_dirs[pid] = temp_dir
+    os.close(write_fd)
+    run = RunningExecution(spec, pid, read_fd, time.monotonic() + spec.wall_timeout, shared=shared)
+    _restore_mask(mask, run.kill)
+    return run
+
+
+@dataclass
+class Spare:
+    """A child forked ahead of need: set up as far as nothing depends on the execution, it
+    waits for the spec it is to run.
+
+    A search forks the next execution's child while the current one runs (on another core),
+    so the fork and the child's start (its first page faults, its process group and death
+    signal) are off the path from one execution to the next.  It runs nothing of the program
+    before its spec arrives, and it is forked from the same search, so it is as fresh as a
+    child forked on demand.  What it cannot receive through a pipe it inherits from
+    ``template`` (the API's target callable, the output file descriptor), so a spec that
+    differs there gets a fresh fork instead.
+    """
+
+    template: ExecutionSpec
+    pid: int
+    #: Write end of the pipe the spec is sent through.
+    orders: int
+    #: Read end of the outcome pipe, and the shared memory fallback (as RunningExecution's).
+    fd: int
+    shared: Any
+    #: The race detector was imported before the fork (else a ``races`` spec forks afresh).
+    races_loaded: bool
+
+    def fits(self, spec: ExecutionSpec) -> bool:
+        return (spec.target == self.template.target and spec.output_fd == self.template.output_fd
+                and (self.races_loaded or not spec.races))
+
+    def take(self, spec: ExecutionSpec) -> Optional[RunningExecution]:
+        """Send ``spec``; the running execution, or ``None`` (discarded: fork afresh)."""
+        if not self.fits(spec):
+            self.discard()
+            return None
+        temp_dir = _temp_dir()
+        payload = pickle.dumps((replace(spec, target=None), temp_dir))
+        try:
+            _write_all(self.orders, len(payload).to_bytes(8, "little") + payload)
+        except OSError:  # it died (killed from outside): a fresh fork instead
+            _free_temp_dirs.append(temp_dir)
+            self.discard()
+            return None
+        os.close(self.orders)
+        self.orders = -1
+        _temp_dirs[self.pid] = temp_dir
+        return RunningExecution(spec, self.pid, self.fd, time.monotonic() + spec.wall_timeout,
+                                shared=self.shared)
+
+    def discard(self) -> None:
+        """Kill it (it never ran anything of the program)."""
+        _kill(self.pid)
+        for fd in (self.orders, self.fd):
+            if fd >= 0:
+                os.close(fd)
+        self.orders = self.fd = -1
+        if self.shared is not None:
+            self.shared.close()
+            self.shared = None
+
+
+def fork_spare(template: ExecutionSpec) -> Spare:
+    """Fork a :class:`Spare` for executions like ``template`` (call after it started)."""
+    _prepare(template)
+    _standard_input()  # read once in this process, never by the spare itself
+    read_fd, write_fd = os.pipe()
+    orders_read, orders_write = os.pipe()
+    shared = _shared_outcome_memory()
+    parent = os.getpid()
+
+    def child() -> None:
+        os.close(read_fd)
+        os.close(orders_write)
+        _die_with(parent)
+        message = _read_message(orders_read)
+        if message is None:  # the search ended without needing it
+            os._exit(0)
+        os.close(orders_read)
+        received, temp_dir = pickle.loads(message)
+        spec = replace(received, target=template.target)
+        _own_temp_dir(temp_dir)
+        code = None
+        if spec.target is None:
+            code = _script_code(spec.script, spec.model, spec.record or spec.races)
+            stdin = _standard_input()
+            if stdin is not None:
+                _feed_standard_input(stdin)
+        _child(spec, write_fd, code, shared)
+
+    races_loaded = "interlace.runtime.races" in sys.modules
+    pid, mask = _fork(child)
+    os.close(write_fd)
+    os.close(orders_read)
+    spare = Spare(template, pid, orders_write, read_fd, shared, races_loaded)
+    _restore_mask(mask, spare.discard)
+    return spare
+
+
+def _prepare(spec: ExecutionSpec) -> None:
+    """What the search process does once before its children fork."""
+    _preload_child_modules()
+    if spec.races:  # imported once here, not in every child (300 ms each on a loaded machine)
+        from . import races  # noqa: F401
+    _reap()
+
+
+def _shared_outcome_memory() -> Any:
+    import mmap
+    return mmap.mmap(-1, _SHARED_OUTCOME_BYTES)
+
+
+def _fork(child: Callable[[], None]) -> tuple[int, Any]:
+    """Fork; the child runs ``child`` and never returns.  The parent gets the child's pid
+    (in a process group of its own) and the signal mask to restore with :func:`_restore_mask`."""
     sys.stdout.flush()
     sys.stderr.flush()
     with warnings.catch_warnings():
@@ -249,29 +379,45 @@ def start_execution(spec: ExecutionSpec) -> RunningExecution:
         except BaseException:
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             raise
-    if pid == 0:  # child
+    if pid == 0:
         global _mask_after_fork
         _mask_after_fork = mask
-        os.close(read_fd)
         try:
-            _die_with(parent)
-            _own_temp_dir(temp_dir)
-            if stdin is not None:
-                _feed_standard_input(stdin)
-            _child(spec, write_fd, code, shared)
+            child()
         finally:
             os._exit(70)
     gc.unfreeze()
-    _temp_dirs[pid] = temp_dir
     _own_group(pid)
-    os.close(write_fd)
-    run = RunningExecution(spec, pid, read_fd, time.monotonic() + spec.wall_timeout, shared=shared)
+    return pid, mask
+
+
+def _restore_mask(mask: Any, kill: Callable[[], None]) -> None:
+    """After a fork: a Ctrl-C it deferred is raised here, and ``kill`` ends the new child."""
     try:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a deferred Ctrl-C is raised here...
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     except BaseException:
-        run.kill()  # ...and takes the execution it interrupted with it
+        kill()
         raise
-    return run
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _read_message(fd: int) -> Optional[bytes]:
+    """A length-prefixed message (``None``: the pipe closed first)."""
+    chunks, size, want = [], 0, 8
+    while size < want:
+        chunk = os.read(fd, max(want - size, 1 << 16))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        size += len(chunk)
+        if want == 8 and size >= 8:
+            want = 8 + int.from_bytes(b"".join(chunks)[:8], "little")
+    return b"".join(chunks)[8:want]
 
 
 _preloaded = False
@@ -586,13 +732,10 @@ def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType], s
             payload = pickle.dumps(outcome)
         # Length first: the parent has the outcome as soon as it is written, without waiting
         # for this process to clean up and tear itself down (which is what closes the pipe).
-        view = memoryview(len(payload).to_bytes(8, "little") + payload)
         try:
             if not _same_file(write_fd, pipe):  # closed, and the number reused by the program
                 raise OSError("the outcome pipe was closed by the program")
-            while view:
-                written = os.write(write_fd, view)
-                view = view[written:]
+            _write_all(write_fd, len(payload).to_bytes(8, "little") + payload)
             os.close(write_fd)
         except OSError:  # the program closed the pipe (os.closerange): shared memory then
             _put_shared_outcome(shared, payload)
