@@ -10,8 +10,8 @@ import pytest
 
 from interlace.engine.pool import Pool
 from interlace.models import Model
-from interlace.runtime.executor import ExecutionSpec
-from interlace.runtime.policies import DEFAULT_SCHEDULE, RandomWalk
+from interlace.runtime.executor import ExecutionSpec, run_execution, shape
+from interlace.runtime.policies import DEFAULT_SCHEDULE, PCT, POS, RandomWalk, Replay
 
 
 def _alive(pid: int) -> bool:
@@ -43,24 +43,28 @@ def _spec(script: str, argv: str = "pass", policy=DEFAULT_SCHEDULE, **kw) -> Exe
     return ExecutionSpec(script, (argv,), Model.FREE_THREADED, policy, **kw)
 
 
+def _spare(pool: Pool, spec: ExecutionSpec):
+    return pool._spares.get(shape(spec))
+
+
 def test_the_next_execution_runs_in_the_spare_forked_while_the_last_one_ran(script):
     with Pool(1) as pool:
-        pool.submit(0, _spec(script))
-        spare = pool._spare
+        pool.submit(0, _spec(script, "fail"))
+        spare = _spare(pool, _spec(script, "fail"))
         assert spare is not None and _alive(spare.pid)
         _, first = pool.next_outcome()
         pool.submit(1, _spec(script, "fail", RandomWalk(3)))
         assert pool._running[1].pid == spare.pid
         _, second = pool.next_outcome()
-    assert not first.failed
-    assert second.failed and "asked to fail" in second.summary
+    for outcome in (first, second):
+        assert outcome.failed and "asked to fail" in outcome.summary
 
 
 def test_no_spare_outlives_its_pool(script):
     with Pool(1) as pool:
         pool.submit(0, _spec(script))
         pool.next_outcome()
-        spare = pool._spare
+        spare = _spare(pool, _spec(script))
     assert spare is not None and not _alive(spare.pid)  # killed and reaped, not a zombie
 
 
@@ -68,7 +72,7 @@ def test_a_spare_killed_from_outside_is_replaced_by_a_fresh_fork(script):
     with Pool(1) as pool:
         pool.submit(0, _spec(script))
         pool.next_outcome()
-        dead = pool._spare.pid
+        dead = _spare(pool, _spec(script)).pid
         os.kill(dead, 9)
         os.waitpid(dead, 0)
         pool.submit(1, _spec(script, "fail"))
@@ -88,10 +92,73 @@ def test_a_spare_forked_for_another_target_is_not_used(script):
 
     with Pool(1) as pool:
         pool.submit(0, _spec(script, target=first))
-        spare = pool._spare
+        spare = _spare(pool, _spec(script, target=first))
         _, outcome = pool.next_outcome()
         assert not outcome.failed
         pool.submit(1, _spec(script, target=second))
-        assert pool._running[1].pid != spare.pid and not _alive(spare.pid)
+        assert pool._running[1].pid != spare.pid
         _, outcome = pool.next_outcome()
     assert outcome.failed and "the second target ran" in outcome.summary
+    assert not _alive(spare.pid)
+
+
+def test_a_pool_keeps_at_most_two_spares(script):
+    with Pool(1) as pool:
+        specs = [_spec(script, str(n)) for n in range(3)]
+        for n, spec in enumerate(specs):
+            pool.submit(n, spec)
+            pool.next_outcome()
+        oldest = [s.pid for s in pool._spares.values()]
+        assert len(pool._spares) == 2 and _spare(pool, specs[0]) is None
+    assert not any(_alive(pid) for pid in oldest)
+
+
+def test_recorded_and_unrecorded_executions_each_have_their_spare(script):
+    """The portfolio alternates recorded (DPOR) and unrecorded turns: a spare of each."""
+    recorded, plain = _spec(script, record=True), _spec(script)
+    with Pool(1) as pool:
+        for n, spec in enumerate([recorded, plain, recorded, plain]):
+            expected = _spare(pool, spec)
+            pool.submit(n, spec)
+            if n >= 2:
+                assert pool._running[n].pid == expected.pid
+            _, outcome = pool.next_outcome()
+            assert not outcome.failed
+            assert (outcome.events is not None) == spec.record
+
+
+RACY = """
+import threading
+counter = 0
+def work():
+    global counter
+    for _ in range(3):
+        counter += 1
+threads = [threading.Thread(target=work) for _ in range(3)]
+for t in threads: t.start()
+for t in threads: t.join()
+assert counter == 9, counter
+"""
+
+
+@pytest.mark.parametrize("policy", [RandomWalk(1), RandomWalk(2, switch_probability=1.0),
+                                    PCT(5, 3, 60), PCT(6, 3, 60, together=True), POS(7),
+                                    Replay(((3, 1), (5, 2), (6, 0)))],
+                         ids=repr)
+def test_a_spare_runs_a_policy_exactly_as_a_fresh_fork_does(policy, tmp_path):
+    """The spare's scheduler is made before its policy is known and adopts it later (and
+    the C accelerator reads it again): the schedule must be the same choice for choice."""
+    path = tmp_path / "racy.py"
+    path.write_text(RACY)
+    spec = ExecutionSpec(str(path), (), Model.FREE_THREADED, policy, record=True)
+    fresh = run_execution(spec)
+    with Pool(1) as pool:
+        pool.submit(0, ExecutionSpec(str(path), (), Model.FREE_THREADED, DEFAULT_SCHEDULE,
+                                     record=True))
+        pool.next_outcome()
+        pool.submit(1, spec)
+        _, spared = pool.next_outcome()
+    assert spared.steps == fresh.steps and spared.steps > 10
+    assert spared.choices == fresh.choices
+    assert spared.deviations == fresh.deviations
+    assert (spared.failed, spared.summary) == (fresh.failed, fresh.summary)

@@ -12,17 +12,20 @@ import select
 import time
 from typing import Generic, Hashable, Optional, TypeVar
 
-from ..runtime.executor import ExecutionSpec, RunningExecution, Spare, fork_spare, start_execution
+from ..runtime.executor import ExecutionSpec, RunningExecution, Spare, fork_spare, shape, start_execution
 
 Key = TypeVar("Key", bound=Hashable)
+#: Spares kept at most (one per shape of execution; the oldest goes first).
+_SHAPES = 2
 
 
 class Pool(Generic[Key]):
     def __init__(self, jobs: int) -> None:
         self.jobs = jobs
         self._running: dict[Key, RunningExecution] = {}
-        #: The next execution's child, forked while this one runs (``executor.Spare``).
-        self._spare: Optional[Spare] = None
+        #: The next execution's child of each shape, forked and set up while the current
+        #: one runs (``executor.Spare``; the portfolio alternates recorded and unrecorded).
+        self._spares: dict[ExecutionSpec, Spare] = {}
 
     @property
     def free(self) -> int:
@@ -33,12 +36,14 @@ class Pool(Generic[Key]):
 
     def submit(self, key: Key, spec: ExecutionSpec) -> None:
         assert self.free > 0 and key not in self._running
-        spare, self._spare = self._spare, None
-        self._running[key] = start_execution(spec, spare)
+        kind = shape(spec)
+        self._running[key] = start_execution(spec, self._spares.pop(kind, None))
+        if len(self._spares) >= _SHAPES:
+            self._spares.pop(next(iter(self._spares))).discard()
         try:
-            self._spare = fork_spare(spec)
+            self._spares[kind] = fork_spare(spec)
         except OSError:  # no more processes: the next execution forks when it starts
-            self._spare = None
+            pass
 
     def next_outcome(self) -> tuple[Key, dict]:
         """Wait for one running execution to finish (or hang): its key and outcome."""
@@ -65,9 +70,8 @@ class Pool(Generic[Key]):
             run = self._running.pop(k, None)
             if run is not None:
                 run.kill()
-        if key is None and self._spare is not None:
-            spare, self._spare = self._spare, None
-            spare.discard()
+        while key is None and self._spares:
+            self._spares.popitem()[1].discard()
 
     def __enter__(self) -> "Pool[Key]":
         return self

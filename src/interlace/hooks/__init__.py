@@ -17,11 +17,11 @@ from __future__ import annotations
 import sys
 from typing import Callable, Optional, Protocol
 
-from ..accel import accelerator, check_flags, pin_to_one_cpu
+from ..accel import accelerator, check_flags
 from ..models import Model
 from .scope import Scope
 
-__all__ = ["Hooks", "accelerator", "bind_scheduler", "make_hooks"]
+__all__ = ["Hooks", "accelerator", "bind_policy", "bind_scheduler", "make_hooks"]
 
 
 class Hooks(Protocol):
@@ -40,13 +40,15 @@ class Hooks(Protocol):
         """``None`` while the hooks see what they should; else what switched them off (the
         program called ``sys.settrace(None)`` or cleared the ``sys.monitoring`` events)."""
 
+    def policy_changed(self) -> None:
+        """The scheduler adopted its execution's policy (a spare child, before :meth:`install`)."""
+
     def uninstall(self) -> None:
         """Stop seeing instructions (the execution is over); safe to call twice."""
 
 
 def make_hooks(scope: Scope, model: Model, record: bool, dispatch: Callable) -> Hooks:
     """The hooks of one execution (in its forked process, before any other thread starts)."""
-    pin_to_one_cpu()  # every thread started from here on inherits it
     accel = accelerator()
     if sys.version_info >= (3, 12):
         from .monitoring import MonitoringHooks
@@ -90,6 +92,12 @@ def bind_scheduler(hook, dispatch: Callable) -> None:
     sched.__class__ = mirrored
     for name, value in values.items():
         setattr(sched, name, value)
+    bind_policy(hook, sched)
+
+
+def bind_policy(hook, sched) -> None:
+    """Tell the C ``hook`` what ``sched``'s policy lets it decide alone (again, after
+    ``Scheduler.adopt`` replaced the policy)."""
     quiet = None if _never_quiet(sched.policy) else sched.policy.quiet_until
     walk = sched.policy.random_walk()
     hook.bind(sched.max_steps, quiet, walk, sched.switch_to if walk is not None else None)

@@ -30,6 +30,9 @@ class MonitoringHooks:
         #: What the program did to interlace's tool (each makes the execution uncontrolled).
         self._lost: list[str] = []
 
+    def policy_changed(self) -> None:
+        """Nothing to do: the C hook is made, and reads the policy, in :meth:`install`."""
+
     def install(self) -> None:
         mon = sys.monitoring
         self._tool = next((t for t in _TOOL_IDS if mon.get_tool(t) is None), None)

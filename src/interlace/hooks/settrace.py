@@ -70,6 +70,11 @@ class TraceHooks:
         frame.f_trace_opcodes = True
         return tracer
 
+    def policy_changed(self) -> None:
+        if self.c_hook is not None:
+            from . import bind_policy
+            bind_policy(self.c_hook, self._dispatch.__self__)
+
     def install(self) -> None:
         self.attach_thread()
         self._watch()

@@ -25,7 +25,7 @@ from typing import Any, Callable, Optional
 
 from ..models import Model
 from ..outcome import FailureKind, Outcome
-from .policies import PolicySpec
+from .policies import DEFAULT_SCHEDULE, Policy, PolicySpec
 from .scheduler import Abort
 from .threads import State
 
@@ -248,44 +248,44 @@ def start_execution(spec: ExecutionSpec, spare: Optional["Spare"] = None) -> Run
     return run
 
 
+def shape(spec: ExecutionSpec) -> ExecutionSpec:
+    """What a :class:`Spare` is set up for: ``spec`` without what differs from one execution
+    of a search to the next (the policy, and the parent's own wall-clock limit)."""
+    return replace(spec, policy=DEFAULT_SCHEDULE, wall_timeout=0.0, wall_cut=False)
+
+
 @dataclass
 class Spare:
-    """A child forked ahead of need: set up as far as nothing depends on the execution, it
-    waits for the spec it is to run.
+    """The next execution's child, forked and set up while the current one runs.
 
-    A search forks the next execution's child while the current one runs (on another core),
-    so the fork and the child's start (its first page faults, its process group and death
-    signal) are off the path from one execution to the next.  It runs nothing of the program
-    before its spec arrives, and it is forked from the same search, so it is as fresh as a
-    child forked on demand.  What it cannot receive through a pipe it inherits from
-    ``template`` (the API's target callable, the output file descriptor), so a spec that
-    differs there gets a fresh fork instead.
+    Set up means all that comes before the program starts (signals, output, scheduler,
+    hooks, patches, ``__main__``), as for an execution of ``shape``; only the policy, the
+    temporary directory and standard input arrive with the execution.  So the fork and most
+    of a child's start are off the path from one execution to the next (the search waits for
+    a child on one core while the spare gets ready on another).  A spare runs nothing of the
+    program before its execution arrives, and it is forked by the same search: it starts
+    from the same state as a child forked on demand.
     """
 
-    template: ExecutionSpec
+    shape: ExecutionSpec
     pid: int
-    #: Write end of the pipe the spec is sent through.
+    #: Write end of the pipe the execution's policy is sent through.
     orders: int
     #: Read end of the outcome pipe, and the shared memory fallback (as RunningExecution's).
     fd: int
     shared: Any
-    #: The race detector was imported before the fork (else a ``races`` spec forks afresh).
-    races_loaded: bool
-
-    def fits(self, spec: ExecutionSpec) -> bool:
-        return (spec.target == self.template.target and spec.output_fd == self.template.output_fd
-                and (self.races_loaded or not spec.races))
 
     def take(self, spec: ExecutionSpec) -> Optional[RunningExecution]:
-        """Send ``spec``; the running execution, or ``None`` (discarded: fork afresh)."""
-        if not self.fits(spec):
+        """Start ``spec`` here; ``None`` if it is of another shape or the spare is gone (it
+        is discarded then: fork afresh)."""
+        if shape(spec) != self.shape:
             self.discard()
             return None
         temp_dir = _temp_dir()
-        payload = pickle.dumps((replace(spec, target=None), temp_dir))
+        payload = pickle.dumps((spec.policy, temp_dir))
         try:
             _write_all(self.orders, len(payload).to_bytes(8, "little") + payload)
-        except OSError:  # it died (killed from outside): a fresh fork instead
+        except OSError:  # it died (killed from outside)
             _free_temp_dirs.append(temp_dir)
             self.discard()
             return None
@@ -308,9 +308,11 @@ class Spare:
 
 
 def fork_spare(template: ExecutionSpec) -> Spare:
-    """Fork a :class:`Spare` for executions like ``template`` (call after it started)."""
+    """Fork a :class:`Spare` for executions of ``template``'s shape."""
     _prepare(template)
-    _standard_input()  # read once in this process, never by the spare itself
+    record = template.record or template.races
+    code = _script_code(template.script, template.model, record) if template.target is None else None
+    stdin = _standard_input() if code is not None else None
     read_fd, write_fd = os.pipe()
     orders_read, orders_write = os.pipe()
     shared = _shared_outcome_memory()
@@ -320,26 +322,23 @@ def fork_spare(template: ExecutionSpec) -> Spare:
         os.close(read_fd)
         os.close(orders_write)
         _die_with(parent)
+        ready = _set_up(template, write_fd, code, shared, Policy())
         message = _read_message(orders_read)
         if message is None:  # the search ended without needing it
             os._exit(0)
         os.close(orders_read)
-        received, temp_dir = pickle.loads(message)
-        spec = replace(received, target=template.target)
+        policy, temp_dir = pickle.loads(message)
         _own_temp_dir(temp_dir)
-        code = None
-        if spec.target is None:
-            code = _script_code(spec.script, spec.model, spec.record or spec.races)
-            stdin = _standard_input()
-            if stdin is not None:
-                _feed_standard_input(stdin)
-        _child(spec, write_fd, code, shared)
+        if stdin is not None:
+            _feed_standard_input(stdin)
+        ready.sched.adopt(policy.build())
+        ready.hooks.policy_changed()
+        _start(ready)
 
-    races_loaded = "interlace.runtime.races" in sys.modules
     pid, mask = _fork(child)
     os.close(write_fd)
     os.close(orders_read)
-    spare = Spare(template, pid, orders_write, read_fd, shared, races_loaded)
+    spare = Spare(shape(template), pid, orders_write, read_fd, shared)
     _restore_mask(mask, spare.discard)
     return spare
 
@@ -690,10 +689,28 @@ def _status_text(status: int) -> str:
 
 
 def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType], shared: Any) -> None:
-    from . import current, patches, watchdog
+    _start(_set_up(spec, write_fd, code, shared, spec.policy.build()))
+
+
+@dataclass
+class _SetUp:
+    """A child ready to run its execution: everything but starting the program."""
+
+    spec: ExecutionSpec
+    sched: Any
+    hooks: Any
+    code: Optional[types.CodeType]
+    module: Optional[types.ModuleType]
+
+
+def _set_up(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType], shared: Any,
+            policy: Any) -> _SetUp:
+    """Signals, output, scheduler, hooks, patches and ``__main__``: all that comes before the
+    program starts.  ``policy``: the execution's, or (a :class:`Spare`) a stand-in replaced
+    with :meth:`Scheduler.adopt` once the execution is known."""
+    from . import current, patches
     from ..hooks import make_hooks
     from ..hooks.scope import Scope
-    import threading
 
     from .scheduler import Scheduler
 
@@ -742,30 +759,42 @@ def _child(spec: ExecutionSpec, write_fd: int, code: Optional[types.CodeType], s
         _clean_up(sched)
 
     scope = Scope(spec.include)
-    sched = Scheduler(spec.policy.build(), record=spec.record or spec.races, max_steps=spec.max_steps,
+    sched = Scheduler(policy, record=spec.record or spec.races, max_steps=spec.max_steps,
                       finish=finish, record_values=spec.record_values, in_scope=scope.includes,
                       assume_no_timeouts=spec.assume_no_timeouts, keep_events=spec.keep_events,
                       record_stacks=spec.record_stacks)
     current.scheduler = sched
     hooks = make_hooks(scope, spec.model, spec.record or spec.races, sched.dispatch)
     installed.append(hooks)
-    execution = os.getpid()
     # While the program forks, the patched primitives act as the real ones: threading's own
     # after-fork hook (which runs before ours, in the new process) takes locks.
     os.register_at_fork(before=lambda: setattr(current, "scheduler", None),
                         after_in_parent=lambda: sched.finished or setattr(current, "scheduler", sched),
                         after_in_child=lambda: _leave_execution(sched, hooks, write_fd, pipe))
     patches.install(hooks.attach_thread, spec.epoch)
+    module = None
     if code is not None:
         module = _enter_main_module(spec)
     else:
         _print_to_output_fds()
-    watchdog.start(sched, spec.watchdog_threshold)
-    hooks.install()
+    return _SetUp(spec, sched, hooks, code, module)
+
+
+def _start(ready: _SetUp) -> None:
+    """Run the program of a set-up child; never returns."""
+    from . import watchdog
+    from ..accel import pin_to_one_cpu
+    import threading
+
+    # Pinned only now: a spare set up on one core runs its execution on the core it is on
+    # when the execution arrives.  Every thread started from here on inherits it.
+    pin_to_one_cpu()
+    watchdog.start(ready.sched, ready.spec.watchdog_threshold)
+    ready.hooks.install()
     atexit._clear()  # the parent's handlers (pytest's, say) are not the program's...
     threading.excepthook = threading.__excepthook__  # ...nor is its threading.excepthook
     try:
-        _run_program(spec, sched, hooks, code, module if code is not None else None, execution)
+        _run_program(ready.spec, ready.sched, ready.hooks, ready.code, ready.module, os.getpid())
     except Abort:  # the execution ended: its outcome is sent; the program cleans up below
         pass
     _exit_after_clean_up()

@@ -82,8 +82,7 @@ class Scheduler:
         self.step = 0
         #: Every scheduling point, choice or not: bounds livelocks.
         self.points = 0
-        #: Choices that differ from the default policy: the replayable schedule.
-        #: The choices that differ from the default one: this execution's schedule.
+        #: The choices that differ from the default one: this execution's replayable schedule.
         self.deviations: list[tuple[int, int]] = []
         self.preemptions = 0
         self.switches = 0
@@ -124,6 +123,14 @@ class Scheduler:
         main.ident = self.running = _thread.get_ident()
         main.native_id = _thread.get_native_id()
         self.current = main
+        policy.attach(self)
+
+    def adopt(self, policy: Policy) -> None:
+        """Take ``policy`` instead of the stand-in this scheduler was made with (a spare
+        child, set up before its execution was known; nothing has run yet)."""
+        self.policy = policy
+        for thread in self.threads:
+            policy.thread_created(thread)
         policy.attach(self)
 
     # -- threads -------------------------------------------------------------------------------
