@@ -128,19 +128,11 @@ def _race(config, pair, shown, outcome: Outcome, deviations, adjacent: bool, exe
         pair_sides = (pair.first, pair.second)
     sides = []
     for access, event in zip(pair_sides, shown):
-        name = threads[access.tid] if access.tid < len(threads) else f"thread {access.tid}"
         stack = tuple(tuple(f) for f in (event or {}).get("stack") or ())
-        sides.append(RaceSide(name, access.kind, access.file, access.line,
-                              _source(access.file, access.line), stack))
+        sides.append(RaceSide.of(access, threads, stack))
     label = pair.second.label or pair.first.label or "?"
     token = Schedule.of(config, deviations).token()
     return Race(label, (sides[0], sides[1]), token, adjacent, execution)
-
-
-def _source(file: Optional[str], line: Optional[int]) -> str:
-    if not file or not line:
-        return ""
-    return linecache.getline(file, line).strip()
 
 
 def races_in(config, outcome: Outcome, deviations) -> list[Race]:

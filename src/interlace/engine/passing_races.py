@@ -75,11 +75,5 @@ class PassingRaces:
 
 
 def _seen(pair: RacePair, threads: list[str]) -> SeenRace:
-    sides = tuple(_side(access, threads) for access in (pair.first, pair.second))
-    return SeenRace(pair.second.label or pair.first.label or "?", sides)  # type: ignore[arg-type]
-
-
-def _side(access, threads: list[str]) -> RaceSide:
-    name = threads[access.tid] if access.tid < len(threads) else f"thread {access.tid}"
-    code = linecache.getline(access.file, access.line).strip() if access.file and access.line else ""
-    return RaceSide(name, access.kind, access.file, access.line, code, ())
+    sides = (RaceSide.of(pair.first, threads), RaceSide.of(pair.second, threads))
+    return SeenRace(pair.second.label or pair.first.label or "?", sides)

@@ -3,8 +3,9 @@
 The parent (the search) forks; the child installs the patches and hooks, runs the script as
 ``__main__`` (or calls a *target*, a Python callable from the API or the pytest plugin, as the
 main thread's body) under a fresh :class:`Scheduler`, and sends its outcome back through a
-pipe as an :class:`~interlace.outcome.Outcome`.  A fork per execution gives every execution fresh module state and makes a
-wedged execution killable.
+pipe as an :class:`~interlace.outcome.Outcome`.  A fork per execution gives every execution
+fresh module state and makes a wedged execution killable.  A search forks each child ahead,
+while the execution before runs, and sets it up as far as it can (:class:`Spare`).
 """
 
 from __future__ import annotations

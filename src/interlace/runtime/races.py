@@ -34,6 +34,7 @@ as two atomic operations do not in C11 or Go.  A plain read or write (``d[k] = v
 
 from __future__ import annotations
 
+import linecache
 import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Iterator, NamedTuple, Optional
@@ -294,6 +295,14 @@ class RaceSide:
     code: str
     #: The user frames, innermost first: ``(file, line, function)``.
     stack: tuple = ()
+
+    @classmethod
+    def of(cls, access: "Access", threads: list[str], stack: tuple = ()) -> "RaceSide":
+        """``access`` as reported: its thread by name (``threads``: the execution's) and
+        its line's source text."""
+        name = threads[access.tid] if access.tid < len(threads) else f"thread {access.tid}"
+        code = linecache.getline(access.file, access.line).strip() if access.file and access.line else ""
+        return cls(name, access.kind, access.file, access.line, code, stack)
 
     def as_dict(self) -> dict:
         return {"thread": self.thread, "kind": self.kind, "file": self.file, "line": self.line,
