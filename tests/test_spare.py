@@ -48,7 +48,7 @@ def _spare(pool: Pool, spec: ExecutionSpec):
 
 
 def test_the_next_execution_runs_in_the_spare_forked_while_the_last_one_ran(script):
-    with Pool(1) as pool:
+    with Pool(1, fork_ahead=True) as pool:
         pool.submit(0, _spec(script, "fail"))
         spare = _spare(pool, _spec(script, "fail"))
         assert spare is not None and _alive(spare.pid)
@@ -61,7 +61,7 @@ def test_the_next_execution_runs_in_the_spare_forked_while_the_last_one_ran(scri
 
 
 def test_no_spare_outlives_its_pool(script):
-    with Pool(1) as pool:
+    with Pool(1, fork_ahead=True) as pool:
         pool.submit(0, _spec(script))
         pool.next_outcome()
         spare = _spare(pool, _spec(script))
@@ -69,7 +69,7 @@ def test_no_spare_outlives_its_pool(script):
 
 
 def test_a_spare_killed_from_outside_is_replaced_by_a_fresh_fork(script):
-    with Pool(1) as pool:
+    with Pool(1, fork_ahead=True) as pool:
         pool.submit(0, _spec(script))
         pool.next_outcome()
         dead = _spare(pool, _spec(script)).pid
@@ -90,7 +90,7 @@ def test_a_spare_forked_for_another_target_is_not_used(script):
     def second() -> None:
         raise AssertionError("the second target ran")
 
-    with Pool(1) as pool:
+    with Pool(1, fork_ahead=True) as pool:
         pool.submit(0, _spec(script, target=first))
         spare = _spare(pool, _spec(script, target=first))
         _, outcome = pool.next_outcome()
@@ -103,7 +103,7 @@ def test_a_spare_forked_for_another_target_is_not_used(script):
 
 
 def test_a_pool_keeps_at_most_two_spares(script):
-    with Pool(1) as pool:
+    with Pool(1, fork_ahead=True) as pool:
         specs = [_spec(script, str(n)) for n in range(3)]
         for n, spec in enumerate(specs):
             pool.submit(n, spec)
@@ -116,7 +116,7 @@ def test_a_pool_keeps_at_most_two_spares(script):
 def test_recorded_and_unrecorded_executions_each_have_their_spare(script):
     """The portfolio alternates recorded (DPOR) and unrecorded turns: a spare of each."""
     recorded, plain = _spec(script, record=True), _spec(script)
-    with Pool(1) as pool:
+    with Pool(1, fork_ahead=True) as pool:
         for n, spec in enumerate([recorded, plain, recorded, plain]):
             expected = _spare(pool, spec)
             pool.submit(n, spec)
@@ -152,7 +152,7 @@ def test_a_spare_runs_a_policy_exactly_as_a_fresh_fork_does(policy, tmp_path):
     path.write_text(RACY)
     spec = ExecutionSpec(str(path), (), Model.FREE_THREADED, policy, record=True)
     fresh = run_execution(spec)
-    with Pool(1) as pool:
+    with Pool(1, fork_ahead=True) as pool:
         pool.submit(0, ExecutionSpec(str(path), (), Model.FREE_THREADED, DEFAULT_SCHEDULE,
                                      record=True))
         pool.next_outcome()
@@ -162,3 +162,16 @@ def test_a_spare_runs_a_policy_exactly_as_a_fresh_fork_does(policy, tmp_path):
     assert spared.choices == fresh.choices
     assert spared.deviations == fresh.deviations
     assert (spared.failed, spared.summary) == (fresh.failed, fresh.summary)
+
+
+def test_children_are_forked_ahead_only_with_a_core_to_spare(script, monkeypatch):
+    import interlace.engine.pool as pool_module
+    monkeypatch.setattr(pool_module, "cpu_count", lambda: 2)
+    assert Pool(1).fork_ahead and not Pool(2).fork_ahead
+    monkeypatch.setattr(pool_module, "cpu_count", lambda: 1)
+    assert not Pool(1).fork_ahead
+    with Pool(1) as pool:
+        pool.submit(0, _spec(script))
+        assert not pool._spares
+        _, outcome = pool.next_outcome()
+    assert not outcome.failed
