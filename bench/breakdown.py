@@ -39,11 +39,14 @@ def _timed(totals: dict[str, float], name: str, func: Callable) -> Callable:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m bench.breakdown", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m bench.breakdown", description=__doc__.split("\n")[0],
+                                 epilog="after --: options of interlace run")
     ap.add_argument("program")
     ap.add_argument("--budget", type=int, default=300)
-    ap.add_argument("options", nargs="*", help="after --: options of interlace run")
-    a = ap.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    cut = argv.index("--") if "--" in argv else len(argv)
+    a = ap.parse_args(argv[:cut])
+    a.options = argv[cut + 1:]  # after --: options of interlace run
 
     from interlace.cli import main as interlace
     from interlace.engine import pool
