@@ -69,6 +69,20 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _children(pid: int) -> set[int]:
+    """The processes whose parent is ``pid`` (an execution, and the spare forked ahead)."""
+    out = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    if int(handle.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        out.add(int(entry))
+            except (FileNotFoundError, ProcessLookupError, ValueError):
+                continue
+    return out
+
+
 def _wait_until(predicate, tries: int = 600) -> bool:
     import time
     for _ in range(tries):  # a bound on attempts, not an assertion about time
@@ -81,23 +95,29 @@ def _wait_until(predicate, tries: int = 600) -> bool:
 @pytest.mark.slow
 @pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs /proc")
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
-def test_killing_the_search_leaves_no_execution_and_no_file(tmp_path, how):
+@pytest.mark.parametrize("program", ["blocks_in_a_subprocess.py", "passes_then_blocks.py"])
+def test_killing_the_search_leaves_no_execution_and_no_file(tmp_path, how, program):
+    """Killed while it replays a failure, or in its search loop (an execution blocked, the
+    next one's child forked ahead)."""
     log = tmp_path / "pids"
     temp = tmp_path / "tmp"
     temp.mkdir()
     env = {**os.environ, "TMPDIR": str(temp)}
     search_process = subprocess.Popen(
-        [sys.executable, "-m", "interlace", "run", str(HOSTILE / "blocks_in_a_subprocess.py"),
-         "--", str(log)], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        [sys.executable, "-m", "interlace", "run", str(HOSTILE / program), "--", str(log)],
+        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         assert _wait_until(lambda: log.exists() and log.read_text().count("\n") >= 2)
         execution, sleeper = map(int, log.read_text().splitlines()[-1].split())
         assert _alive(execution) and _alive(sleeper)
+        children = _children(search_process.pid)  # the execution, and a spare if any
+        assert execution in children
         search_process.send_signal(how)
         search_process.wait(timeout=60)
         if how == signal.SIGTERM:  # handled like Ctrl-C
             assert search_process.returncode == 130, search_process.stdout.read()
         assert _wait_until(lambda: not _alive(execution))
+        assert _wait_until(lambda: not any(_alive(child) for child in children))
         if how == signal.SIGTERM:  # the whole process group of the execution is killed
             assert _wait_until(lambda: not _alive(sleeper))
         if how == signal.SIGKILL:  # nothing runs in a killed search: the next one sweeps
