@@ -25,8 +25,8 @@ class Pool(Generic[Key]):
         self.jobs = jobs
         #: Fork each execution's child ahead (``executor.Spare``)?  Only with a core to spare
         #: (``None``: decide so): the spare is set up on a core nothing else uses, else it
-        #: only adds work (measured with ``--jobs 2`` on two cores: 0.9x the executions per
-        #: second, against 1.36x with one job; docs/benchmarks.md).
+        #: only adds work (measured on two cores: 0.88-0.92x the executions per second with
+        #: ``--jobs 2``, 1.06-1.36x with one job; docs/benchmarks.md).
         self.fork_ahead = jobs < cpu_count() if fork_ahead is None else fork_ahead
         self._running: dict[Key, RunningExecution] = {}
         #: The next execution's child of each shape, forked and set up while the current
@@ -72,7 +72,7 @@ class Pool(Generic[Key]):
                     return key, outcome
 
     def cancel(self, key: Optional[Key] = None) -> None:
-        """Kill one running execution, or (``None``) all of them and the spare."""
+        """Kill one running execution, or (``None``) all of them and the spares."""
         keys = list(self._running) if key is None else [key]
         for k in keys:
             run = self._running.pop(k, None)
