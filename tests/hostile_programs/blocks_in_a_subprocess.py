@@ -1,7 +1,9 @@
 """Appends "<execution pid> <sleep pid>" to argv[1], then waits for a `sleep 300` it started.
 
-The first execution fails at once (so that the search goes on to its recorded replay); every
-later one blocks: a test kills the search meanwhile and checks that nothing is left.
+The first execution ends at once: it fails (so that the search goes on to its recorded
+replay), or with argv[2] ``passes`` it passes (so that the search goes on in its loop, the
+next execution's child forked ahead).  Every later one blocks: a test kills the search
+meanwhile and checks that nothing is left.
 """
 import os
 import subprocess
@@ -16,6 +18,8 @@ with open(log, "a") as handle:
 if before == 0:
     child.kill()
     child.wait()
-    raise AssertionError("first execution fails")
-threading.Thread(target=child.wait).start()
-child.wait()
+    if sys.argv[2:] != ["passes"]:
+        raise AssertionError("first execution fails")
+waiter = threading.Thread(target=child.wait)
+waiter.start()
+waiter.join()
